@@ -1,0 +1,146 @@
+"""Everything that can go wrong between a tool call and the Sequences API, as one exception tree.
+
+    SequencesError                  base: str(error) is written for the model that called the tool
+    ├── InvalidIdError              an id outside the safe character set; no request was made
+    ├── APIConnectionError          the API could not be reached
+    │   └── APITimeoutError         ... or did not answer in time
+    ├── APIResponseError            the API answered 2xx with a body we cannot read
+    └── APIStatusError              the API answered 4xx/5xx (`.status_code`)
+        ├── BadRequestError         400
+        ├── AuthenticationError     401
+        ├── PermissionDeniedError   403
+        ├── NotFoundError           404
+        ├── ConflictError           409
+        ├── UnprocessableEntityError 422
+        ├── RateLimitError          429
+        └── InternalServerError     5xx
+
+Each message says what happened and what to do next. None of them ever carries a header, so the
+API key cannot leak through an error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+# Upstream error text is quoted back to the model; keep its share of the context small.
+MAX_UPSTREAM_MESSAGE_CHARS = 500
+
+
+class SequencesError(Exception):
+    """Base class: every error this package raises about the API."""
+
+
+class InvalidIdError(SequencesError, ValueError):
+    """An id that could change the request path; refused before any request."""
+
+
+class APIConnectionError(SequencesError):
+    """The API could not be reached (DNS, refused connection, TLS, reset)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The API did not answer within the configured timeout."""
+
+
+class APIResponseError(SequencesError):
+    """The API answered with a success status but a body that is not the JSON we expect."""
+
+
+class APIStatusError(SequencesError):
+    """The API answered with an error status; subclasses name the common ones."""
+
+    hint = "The API refused the request."
+
+    def __init__(self, status_code: int, upstream_message: str | None, subject: str) -> None:
+        self.status_code = status_code
+        self.upstream_message = upstream_message
+        self.subject = subject
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        said = f' The API said: "{self.upstream_message}".' if self.upstream_message else ""
+        return f"HTTP {self.status_code} for {self.subject}. {self.hint}{said}"
+
+
+class BadRequestError(APIStatusError):
+    hint = "The API rejected the request as malformed; check the arguments against the tool's schema."
+
+
+class AuthenticationError(APIStatusError):
+    hint = (
+        "The API key was refused: check ICLOUDREADY_API_KEY (and ICLOUDREADY_BASE_URL). "
+        "Retrying will not help until the key is fixed."
+    )
+
+
+class PermissionDeniedError(APIStatusError):
+    hint = "The API key is valid but not allowed to do this; ask an administrator for access."
+
+
+class NotFoundError(APIStatusError):
+    hint = "It does not exist (or was deleted); list_sequences finds existing ids."
+
+
+class ConflictError(APIStatusError):
+    hint = "It conflicts with the current state of the record; fetch it again with get_sequence and retry."
+
+
+class UnprocessableEntityError(APIStatusError):
+    hint = "The API rejected the values; fix the fields it names and call again."
+
+
+class RateLimitError(APIStatusError):
+    hint = "Too many requests: wait a minute before calling again."
+
+
+class InternalServerError(APIStatusError):
+    hint = "The API failed on its side; try again later, and if it persists the service may be down."
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(response: httpx.Response, subject: str) -> APIStatusError:
+    """Map an error response to its exception class: the one place status codes are interpreted."""
+    status = response.status_code
+    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    return cls(status, upstream_message(response), subject)
+
+
+def upstream_message(response: httpx.Response) -> str | None:
+    """The API's own explanation, from the usual JSON error keys or a short plain-text body."""
+    try:
+        body: Any = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        text = response.text.strip()
+        is_html = text.lstrip().startswith("<")
+        return None if not text or is_html else _clip(text)
+    if isinstance(body, dict):
+        parts = [_flatten(body.get(key)) for key in ("message", "error", "detail", "errors")]
+        text = "; ".join(part for part in parts if part)
+        return _clip(text) if text else None
+    return _clip(_flatten(body)) if body else None
+
+
+def _flatten(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_UPSTREAM_MESSAGE_CHARS:
+        return text
+    return text[:MAX_UPSTREAM_MESSAGE_CHARS] + "…"

@@ -1,0 +1,89 @@
+"""Assemble the MCP server: tools, resources and prompts over one shared API client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import httpx
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import SecretStr
+
+from mcp_sequences import __version__
+from mcp_sequences.client import SequencesClient, make_http_client
+from mcp_sequences.prompt_files import load_prompts
+from mcp_sequences.resources import add_resources
+from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
+from mcp_sequences.settings import Settings
+from mcp_sequences.toolkit import AppState, sdk_tool
+from mcp_sequences.tools import ALL_TOOLS
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "mcp-sequences"
+SANDBOX_BASE_URL = "http://sandbox"
+MCP_PATH = "/mcp"
+INSTRUCTIONS = """\
+Tools for the Sequences of the iCloudReady CRM: multi-step outreach cadences (emails, calls, tasks) \
+with a schedule, an owner and enrolled contacts. Find ids with list_sequences; read one with \
+get_sequence; change a few fields with patch_sequence (update_sequence replaces the whole record). \
+delete_sequence asks the person to confirm; prefer pausing (patch status) when unsure."""
+
+
+def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> MCPServer:
+    """The whole server. `transport` replaces the network (tests pass a sandbox or a mock)."""
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
+        async with AsyncExitStack() as stack:
+            upstream, wire = settings, transport
+            if settings.sandbox and wire is None:
+                upstream, wire = _open_sandbox(settings, stack)
+            http = await stack.enter_async_context(make_http_client(upstream, wire))
+            yield AppState(api=SequencesClient(http), settings=settings)
+
+    server: MCPServer = MCPServer(
+        SERVER_NAME,
+        title="iCloudReady Sequences",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        tools=[sdk_tool(spec) for spec in ALL_TOOLS],
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    add_resources(server)
+    for prompt in load_prompts():
+        server.add_prompt(prompt)
+    return server
+
+
+def _open_sandbox(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, httpx.AsyncBaseTransport]:
+    """The in-process sandbox: its settings (its own key and URL) and a transport into it."""
+    app = create_sandbox_app(settings.sandbox_db)
+    stack.callback(app.state.store.close)
+    logger.info("sandbox mode: serving from %s", settings.sandbox_db)
+    upstream = settings.model_copy(update={"base_url": SANDBOX_BASE_URL, "api_key": SecretStr(SANDBOX_API_KEY)})
+    return upstream, httpx.ASGITransport(app=app)
+
+
+def serve(settings: Settings) -> None:
+    """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
+    server = build_server(settings)
+    if settings.transport == "stdio":
+        server.run()
+        return
+    server.run(
+        "streamable-http",
+        host=settings.host,
+        port=settings.port,
+        streamable_http_path=MCP_PATH,
+        json_response=settings.stateless,
+        stateless_http=settings.stateless,
+        transport_security=TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=settings.allowed_hosts,
+            allowed_origins=settings.allowed_origins,
+        ),
+    )

@@ -1,0 +1,171 @@
+"""How a tool is declared here, and how a declaration becomes an MCP SDK tool.
+
+A tool is an async handler `(args: SomeArgs, ctx: Context, ...) -> SomeResult` under `@tool(...)`.
+Its input schema comes from `SomeArgs`, its output schema from `SomeResult`, its description from
+the docstring. Three things differ from the SDK's own `@mcp.tool()`, each on purpose:
+
+* arguments arrive as one validated model, so a tool can tell "not given" from "given as null"
+  (PATCH needs that) and many tools can share one set of field declarations;
+* unknown argument fields are rejected with a message that names them and the allowed ones;
+* results go out as compact JSON text beside `structuredContent`, and API failures as
+  `isError` results whose text says what to do next.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mcp_sequences.client import SequencesClient
+from mcp_sequences.errors import SequencesError
+from mcp_sequences.schema import portable
+from mcp_sequences.settings import Settings
+
+ARGS = "args"
+# Echoed bad values are clipped: they are the caller's own data, and may be huge.
+MAX_ECHOED_INPUT_CHARS = 60
+
+Handler = Callable[..., Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What every tool call can reach: the lifespan's shared API client and the settings."""
+
+    api: SequencesClient
+    settings: Settings
+
+
+def app_state(ctx: Context) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+class ToolArgs(ArgModelBase):
+    """Base of every tool's arguments: unknown fields are errors; the handler gets the model whole."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {ARGS: self}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool's declaration: everything but the schemas, which come from the handler's types."""
+
+    handler: Handler
+    name: str
+    title: str
+    annotations: ToolAnnotations
+
+    @property
+    def args_model(self) -> type[ToolArgs]:
+        return get_type_hints(self.handler)[ARGS]
+
+    @property
+    def output_model(self) -> type[BaseModel]:
+        return get_type_hints(self.handler)["return"]
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
+
+
+def tool(
+    title: str, *, read_only: bool = False, destructive: bool = False, idempotent: bool = False
+) -> Callable[[Handler], ToolSpec]:
+    """Declare a tool; every tool here is open-world (it talks to the CRM)."""
+
+    def declare(handler: Handler) -> ToolSpec:
+        annotations = ToolAnnotations(
+            title=title,
+            read_only_hint=read_only,
+            destructive_hint=destructive,
+            idempotent_hint=idempotent or read_only,
+            open_world_hint=True,
+        )
+        return ToolSpec(handler=handler, name=handler.__name__, title=title, annotations=annotations)
+
+    return declare
+
+
+class CompactResult(FuncMetadata):
+    """Results as compact JSON text (what most clients put in the model's context) plus structuredContent."""
+
+    def convert_result(self, result: Any) -> Any:
+        if not isinstance(result, BaseModel):
+            return super().convert_result(result)
+        data = result.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+class SequencesTool(Tool):
+    """An SDK tool whose failures read as instructions to the model rather than stack traces."""
+
+    async def run(self, arguments: dict[str, Any], context: Context, convert_result: bool = False) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                raise ToolError(describe_invalid(self.name, cause, self.fn_metadata.arg_model)) from cause
+            if isinstance(cause, SequencesError):
+                raise ToolError(f"Error executing tool {self.name}: {cause}") from cause
+            raise
+
+
+def sdk_tool(spec: ToolSpec) -> SequencesTool:
+    """Build the SDK's tool object from a declaration (schemas made portable)."""
+    args, output = spec.args_model, spec.output_model
+    resolved = find_resolved_parameters(spec.handler)
+    return SequencesTool(
+        fn=spec.handler,
+        name=spec.name,
+        title=spec.title,
+        description=inspect.getdoc(spec.handler) or "",
+        parameters=portable(args.model_json_schema(by_alias=True)),
+        fn_metadata=CompactResult(
+            arg_model=args,
+            output_model=output,
+            output_schema=portable(output.model_json_schema(by_alias=True, mode="serialization")),
+        ),
+        is_async=True,
+        context_kwarg=find_context_parameter(spec.handler),
+        resolved_params=dict(resolved),
+        resolver_plans=build_resolver_plans(resolved, {ARGS}),
+        annotations=spec.annotations,
+    )
+
+
+def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:
+    """One line per bad field: where, what is wrong, and for unknown fields what is allowed."""
+    allowed = ", ".join(field.alias or name for name, field in model.model_fields.items())
+    lines = [f"Error executing tool {tool_name}: invalid arguments, nothing was sent to the API:"]
+    for err in error.errors(include_url=False):
+        where = ".".join(str(part) for part in err["loc"]) or "(arguments)"
+        if err["type"] == "extra_forbidden":
+            hint = "unknown field" + (f"; allowed fields: {allowed}" if len(err["loc"]) == 1 else "")
+        elif err["type"] == "missing":
+            hint = "required field is missing"
+        else:
+            hint = f"{err['msg'].removeprefix('Value error, ')} (got {_clip(err.get('input'))})"
+        lines.append(f"- {where}: {hint}")
+    return "\n".join(lines)
+
+
+def _clip(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_ECHOED_INPUT_CHARS else text[:MAX_ECHOED_INPUT_CHARS] + "…"
