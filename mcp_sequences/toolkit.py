@@ -105,7 +105,8 @@ class CompactResult(FuncMetadata):
     """Results as compact JSON text (what most clients put in the model's context) plus structuredContent."""
 
     def convert_result(self, result: Any) -> Any:
-        if not isinstance(result, BaseModel):
+        # Anything else (an InputRequiredResult between elicitation rounds) is the SDK's to handle.
+        if not isinstance(result, self.output_model):
             return super().convert_result(result)
         data = result.model_dump(mode="json", by_alias=True, exclude_unset=True)
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)

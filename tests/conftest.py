@@ -1,0 +1,80 @@
+"""Shared fixtures: a fresh sandbox per test as the upstream, and MCP clients of both protocol eras."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from mcp import Client
+from starlette.applications import Starlette
+
+from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
+from mcp_sequences.server import SANDBOX_BASE_URL, build_server
+from mcp_sequences.settings import ENV_PREFIX, Settings
+
+# The two protocol eras: "legacy" initializes at 2025-11-25, "auto" negotiates 2026-07-28.
+MODES = ("legacy", "auto")
+FIRST_ID = "6650b0000000000000000001"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own settings must not leak into tests."""
+    for name in list(os.environ):
+        if name.startswith((ENV_PREFIX, "ICLOUDREADY_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sandbox() -> Starlette:
+    app = create_sandbox_app(":memory:")
+    yield app
+    app.state.store.close()
+
+
+def sandbox_settings(**overrides: object) -> Settings:
+    return Settings(**({"base_url": SANDBOX_BASE_URL, "api_key": SANDBOX_API_KEY} | overrides))
+
+
+def connect(sandbox: Starlette, mode: str, **client_options: object) -> Client:
+    server = build_server(sandbox_settings(), transport=httpx.ASGITransport(app=sandbox))
+    return Client(server, mode=mode, **client_options)
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def client(sandbox: Starlette, mode: str) -> AsyncIterator[Client]:
+    async with connect(sandbox, mode) as c:
+        yield c
+
+
+def journal(sandbox: Starlette) -> list[tuple[str, str]]:
+    """What reached the upstream, as (method, path) pairs."""
+    return [(r.method, r.path) for r in sandbox.state.journal]
+
+
+async def call(client: Client, tool: str, args: dict) -> dict:
+    """Call a tool that must succeed; its text is the compact JSON of its structured content."""
+    result = await client.call_tool(tool, args)
+    assert result.is_error is False, result.content[0].text
+    assert json.loads(result.content[0].text) == result.structured_content
+    assert "\n" not in result.content[0].text
+    return result.structured_content
+
+
+async def fail(client: Client, tool: str, args: dict) -> str:
+    result = await client.call_tool(tool, args)
+    assert result.is_error is True
+    return result.content[0].text

@@ -1,0 +1,47 @@
+"""The write tools send exactly what the caller gave, in both protocol eras."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+from starlette.applications import Starlette
+
+from tests.conftest import FIRST_ID, call
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_create_then_get_round_trips(client: Client) -> None:
+    created = await call(
+        client,
+        "create_sequence",
+        {"name": "Trial nurture", "tags": ["trial"], "steps": [{"order": 1, "type": "email", "delayDays": 0}]},
+    )
+    fetched = await call(client, "get_sequence", {"id": created["id"]})
+    assert fetched["name"] == "Trial nurture" and fetched["steps"][0]["type"] == "email"
+
+
+async def test_update_replaces_the_whole_record(client: Client, sandbox: Starlette) -> None:
+    updated = await call(client, "update_sequence", {"id": FIRST_ID, "name": "Renamed", "status": "paused"})
+    assert updated["name"] == "Renamed" and "steps" not in updated
+    assert sandbox.state.journal[-1].body == {"name": "Renamed", "status": "paused"}
+
+
+async def test_patch_sends_only_the_fields_given(client: Client, sandbox: Starlette) -> None:
+    before = await call(client, "get_sequence", {"id": FIRST_ID})
+    patched = await call(client, "patch_sequence", {"id": FIRST_ID, "status": "paused"})
+    assert sandbox.state.journal[-1].body == {"status": "paused"}
+    assert patched["status"] == "paused" and patched["steps"] == before["steps"]
+
+
+async def test_patch_can_set_a_field_to_null(client: Client, sandbox: Starlette) -> None:
+    patched = await call(client, "patch_sequence", {"id": FIRST_ID, "endDate": None})
+    assert sandbox.state.journal[-1].body == {"endDate": None}
+    assert patched["endDate"] is None
+
+
+async def test_create_activity_sends_the_object_unchanged(client: Client, sandbox: Starlette) -> None:
+    activity = {"sequenceId": FIRST_ID, "type": "note", "note": "Called, left voicemail"}
+    created = await call(client, "create_sequence_activity", {"activity": activity})
+    assert created["id"] and created["note"] == activity["note"]
+    assert sandbox.state.journal[-1].body == activity
