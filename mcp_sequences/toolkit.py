@@ -137,11 +137,11 @@ def sdk_tool(spec: ToolSpec) -> SequencesTool:
         name=spec.name,
         title=spec.title,
         description=inspect.getdoc(spec.handler) or "",
-        parameters=portable(args.model_json_schema(by_alias=True)),
+        parameters=portable(args.model_json_schema(by_alias=True), "input"),
         fn_metadata=CompactResult(
             arg_model=args,
             output_model=output,
-            output_schema=portable(output.model_json_schema(by_alias=True, mode="serialization")),
+            output_schema=portable(output.model_json_schema(by_alias=True, mode="serialization"), "output"),
         ),
         is_async=True,
         context_kwarg=find_context_parameter(spec.handler),
