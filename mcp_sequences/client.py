@@ -89,10 +89,12 @@ class SequencesClient:
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
-                f"Could not reach the API at {self._http.base_url} ({type(exc).__name__}); "
-                "check ICLOUDREADY_BASE_URL and the network, then try again."
+                f"Could not reach the API at {self._http.base_url.copy_with(userinfo=b'')} "
+                f"({type(exc).__name__}); check ICLOUDREADY_BASE_URL and the network, then try again."
             ) from exc
-        if response.is_error:
+        except httpx.RequestError as exc:  # an undecodable body, a redirect loop
+            raise APIResponseError(f"The API's answer for {subject} could not be read ({type(exc).__name__}).") from exc
+        if not response.is_success:
             raise error_for_status(response, subject)
         return _json(response, subject)
 

@@ -5,7 +5,8 @@
     ├── APIConnectionError          the API could not be reached
     │   └── APITimeoutError         ... or did not answer in time
     ├── APIResponseError            the API answered 2xx with a body we cannot read
-    └── APIStatusError              the API answered 4xx/5xx (`.status_code`)
+    └── APIStatusError              the API answered 3xx/4xx/5xx (`.status_code`)
+        ├── RedirectError           3xx: not followed, so a login page or http->https hop cannot pass as success
         ├── BadRequestError         400
         ├── AuthenticationError     401
         ├── PermissionDeniedError   403
@@ -15,8 +16,8 @@
         ├── RateLimitError          429
         └── InternalServerError     5xx
 
-Each message says what happened and what to do next. None of them ever carries a header, so the
-API key cannot leak through an error.
+Each message says what happened and what to do next. None carries a header, and the bearer token
+is cut out of any upstream text they quote, so the API key cannot leak through an error.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class APIStatusError(SequencesError):
         return f"HTTP {self.status_code} for {self.subject}. {self.hint}{said}"
 
 
+class RedirectError(APIStatusError):
+    hint = "The API redirected instead of answering; check ICLOUDREADY_BASE_URL (https, host and path)."
+
+
 class BadRequestError(APIStatusError):
     hint = "The API rejected the request as malformed; check the arguments against the tool's schema."
 
@@ -110,17 +115,28 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+_STATUS_RANGES: dict[int, type[APIStatusError]] = {3: RedirectError, 5: InternalServerError}
 
 
 def error_for_status(response: httpx.Response, subject: str) -> APIStatusError:
     """Map an error response to its exception class: the one place status codes are interpreted."""
     status = response.status_code
-    cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+    cls = _STATUS_ERRORS.get(status) or _STATUS_RANGES.get(status // 100, APIStatusError)
     return cls(status, upstream_message(response), subject)
 
 
 def upstream_message(response: httpx.Response) -> str | None:
-    """The API's own explanation, from the usual JSON error keys or a short plain-text body."""
+    """The API's own explanation, from the usual JSON error keys or a short plain-text body.
+
+    Servers do echo what they were sent ("invalid key sk-..."), so the request's bearer token is
+    removed from whatever is quoted.
+    """
+    text = _explanation(response)
+    token = _bearer_token(response)
+    return text.replace(token, "[redacted]") if text and token else text
+
+
+def _explanation(response: httpx.Response) -> str | None:
     try:
         body: Any = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -132,6 +148,15 @@ def upstream_message(response: httpx.Response) -> str | None:
         text = "; ".join(part for part in parts if part)
         return _clip(text) if text else None
     return _clip(_flatten(body)) if body else None
+
+
+def _bearer_token(response: httpx.Response) -> str | None:
+    try:
+        header = response.request.headers.get("Authorization", "")
+    except RuntimeError:  # a response built by hand (tests, mocks) has no request
+        return None
+    scheme, _, token = header.partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def _flatten(value: Any) -> str:

@@ -24,8 +24,8 @@ def sequence_page(raw: Any, page: int | None, limit: int | None) -> SequencePage
     """One normalised page; `page` and `limit` are what was asked, used when the API does not echo them."""
     items, meta = _split_envelope(raw)
     total = _first_int(meta, TOTAL_KEYS)
-    page = _first_int(meta, ("page", "currentPage")) or page
-    limit = _first_int(meta, ("limit", "pageSize", "perPage", "per_page")) or limit
+    page = _first_int(meta, ("page", "currentPage"), default=page)
+    limit = _first_int(meta, ("limit", "pageSize", "perPage", "per_page"), default=limit)
     return SequencePage(
         items=[_parse(Sequence, item, "a listed sequence") for item in items],
         page=page,
@@ -38,12 +38,13 @@ def sequence_page(raw: Any, page: int | None, limit: int | None) -> SequencePage
 def sequence(raw: Any, fallback_id: str | None = None) -> Sequence:
     """A single record, unwrapped from {data: {...}} and the like.
 
-    A write that answers with no body still yields the id it was about.
+    A write that answers with no body, or only an acknowledgement, still yields the id it was about.
     """
     record = _unwrap_record(raw)
-    if record is None:
-        return Sequence(id=fallback_id)
-    return _parse(Sequence, record, "the sequence")
+    parsed = Sequence() if record is None else _parse(Sequence, record, "the sequence")
+    if parsed.id is None and fallback_id is not None:
+        parsed.id = fallback_id
+    return parsed
 
 
 def activity(raw: Any) -> Activity:
@@ -88,14 +89,14 @@ def _has_more(meta: dict[str, Any], count: int, page: int | None, limit: int | N
     return bool(limit) and count >= (limit or 0)
 
 
-def _first_int(meta: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+def _first_int(meta: dict[str, Any], keys: tuple[str, ...], default: int | None = None) -> int | None:
     for key in keys:
         value = meta.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and value.isdigit():
             return int(value)
-    return None
+    return default
 
 
 def _parse(model: type[BaseModel], data: Any, what: str) -> Any:

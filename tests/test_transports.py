@@ -1,0 +1,150 @@
+"""The real command, as clients launch it: stdio and streamable HTTP in subprocesses (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import anyio
+import anyio.abc
+import httpx
+import pytest
+from anyio.streams.text import TextReceiveStream
+from mcp import Client, StdioServerParameters
+from mcp.types import ElicitResult
+
+from tests.conftest import FIRST_ID
+
+pytestmark = pytest.mark.anyio
+
+COMMAND = [sys.executable, "-m", "mcp_sequences", "--sandbox", "--sandbox-db", ":memory:"]
+START_TIMEOUT = 20.0
+
+
+def child_env() -> dict[str, str]:
+    """The SDK passes only a few variables to a stdio child; keep the same few here."""
+    return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+
+
+def rpc(id_: int | None, method: str, params: dict | None = None) -> str:
+    message = {"jsonrpc": "2.0", "method": method} | ({"id": id_} if id_ is not None else {})
+    return json.dumps(message | ({"params": params} if params is not None else {})) + "\n"
+
+
+async def test_stdio_stdout_carries_only_protocol_messages() -> None:
+    """Raw JSON-RPC over pipes: every line on stdout, up to exit, must be a protocol message."""
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
+    script = (
+        rpc(1, "initialize", init)
+        + rpc(None, "notifications/initialized")
+        + rpc(2, "tools/list")
+        + rpc(3, "tools/call", {"name": "get_sequence", "arguments": {"id": "../etc/passwd"}})
+    )
+    with anyio.fail_after(START_TIMEOUT):
+        async with await anyio.open_process(COMMAND, env=child_env()) as process:
+            await process.stdin.send(script.encode())
+            stdout = await read_until_answered(process, 3)
+            await process.stdin.aclose()  # EOF: the server shuts down; anything after must be protocol too
+            stdout += "".join([chunk async for chunk in TextReceiveStream(process.stdout)])
+    messages = [json.loads(line) for line in stdout.splitlines()]
+    assert all(m["jsonrpc"] == "2.0" for m in messages)
+    by_id = {m["id"]: m for m in messages}
+    assert by_id[1]["result"]["serverInfo"]["name"] == "mcp-sequences"
+    assert len(by_id[2]["result"]["tools"]) == 7
+    assert by_id[3]["result"]["isError"] is True
+
+
+async def read_until_answered(process: anyio.abc.Process, last_id: int) -> str:
+    """Read stdout until the response to `last_id` has arrived (closing stdin earlier may cancel it)."""
+    stdout = ""
+    async for chunk in TextReceiveStream(process.stdout):
+        stdout += chunk
+        complete = stdout[: stdout.rfind("\n") + 1].splitlines()
+        if any(json.loads(line).get("id") == last_id for line in complete):
+            return stdout
+    raise AssertionError(f"stdout closed before the answer to request {last_id}: {stdout!r}")
+
+
+async def test_stdio_confirmed_delete_in_the_2026_era() -> None:
+    async def person(context: object, params: object) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    params = StdioServerParameters(command=COMMAND[0], args=COMMAND[1:], env=child_env())
+    async with Client(params, elicitation_callback=person) as client:
+        assert client.protocol_version == "2026-07-28"
+        deleted = await client.call_tool("delete_sequence", {"id": FIRST_ID})
+        gone = await client.call_tool("get_sequence", {"id": FIRST_ID})
+    assert deleted.is_error is False and deleted.structured_content["deleted"] is True
+    assert gone.is_error is True and "HTTP 404" in gone.content[0].text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_http(*flags: str) -> Iterator[str]:
+    port = free_port()
+    command = [*COMMAND, "--transport", "http", "--port", str(port), *flags]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
+    url = f"http://127.0.0.1:{port}/mcp"
+    try:
+        wait_until_listening(port, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_until_listening(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"no server on port {port} after {START_TIMEOUT} s")
+
+
+@pytest.fixture(scope="module")
+def http_url() -> Iterator[str]:
+    yield from serve_http()
+
+
+@pytest.fixture(scope="module")
+def stateless_url() -> Iterator[str]:
+    yield from serve_http("--stateless")
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize("server", ["http_url", "stateless_url"])
+async def test_streamable_http_serves_both_eras(server: str, mode: str, request: pytest.FixtureRequest) -> None:
+    async with Client(request.getfixturevalue(server), mode=mode) as client:
+        page = await client.call_tool("list_sequences", {"limit": 2})
+    assert page.is_error is False and len(page.structured_content["items"]) == 2
+
+
+async def test_stateless_legacy_client_cannot_delete(stateless_url: str) -> None:
+    """No back-channel to ask the person on stateless HTTP at 2025-11-25: refuse, delete nothing."""
+
+    async def person(context: object, params: object) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with Client(stateless_url, mode="legacy", elicitation_callback=person) as client:
+        refused = await client.call_tool("delete_sequence", {"id": FIRST_ID})
+        still_there = await client.call_tool("get_sequence", {"id": FIRST_ID})
+    assert refused.is_error is True and "Nothing was deleted" in refused.content[0].text
+    assert still_there.is_error is False
+
+
+def test_http_refuses_foreign_host_headers(http_url: str) -> None:
+    """DNS-rebinding protection: a page on another site cannot drive the local server."""
+    response = httpx.post(http_url, headers={"Host": "evil.example"}, json={})
+    assert response.status_code == 421
