@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import SequencesError
-from mcp_sequences.schema import portable
+from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
 
 ARGS = "args"
@@ -137,11 +137,11 @@ def sdk_tool(spec: ToolSpec) -> SequencesTool:
         name=spec.name,
         title=spec.title,
         description=inspect.getdoc(spec.handler) or "",
-        parameters=portable(args.model_json_schema(by_alias=True), "input"),
+        parameters=model_schema(args, "input"),
         fn_metadata=CompactResult(
             arg_model=args,
             output_model=output,
-            output_schema=portable(output.model_json_schema(by_alias=True, mode="serialization"), "output"),
+            output_schema=model_schema(output, "output"),
         ),
         is_async=True,
         context_kwarg=find_context_parameter(spec.handler),
