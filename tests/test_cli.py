@@ -1,0 +1,50 @@
+"""The command line: --help documents every setting, bad values exit cleanly, flags beat env vars."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_sequences.cli import build_parser, load_settings
+from mcp_sequences.settings import Settings, env_name
+
+
+def test_help_names_every_flag_and_env_var(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert exited.value.code == 0
+    for name in Settings.model_fields:
+        assert env_name(name) in help_text
+        if name != "api_key":
+            assert f"--{name.replace('_', '-')}" in help_text
+    assert "--api-key" not in help_text  # a key on the command line shows in process listings
+
+
+def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCP_SEQUENCES_PORT", "9000")
+    monkeypatch.setenv("ICLOUDREADY_API_KEY", "from-env")
+    settings = load_settings(["--port", "9001", "--sandbox", "--allowed-hosts", "a:*", "--allowed-hosts", "b:*"])
+    assert (settings.port, settings.sandbox, settings.allowed_hosts) == (9001, True, ["a:*", "b:*"])
+    assert settings.api_key.get_secret_value() == "from-env"
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["--port", "70000"], {}, "--port / MCP_SEQUENCES_PORT: Input should be less than or equal to 65535"),
+        (["--transport", "ftp"], {}, "invalid choice: 'ftp'"),
+        ([], {"MCP_SEQUENCES_TIMEOUT": "-1"}, "--timeout / MCP_SEQUENCES_TIMEOUT: Input should be greater than 0"),
+    ],
+)
+def test_bad_settings_exit_2_with_the_setting_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], env: dict, message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        load_settings(argv)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_api_key_never_shows_in_settings_repr() -> None:
+    assert "s3cret" not in repr(Settings(api_key="s3cret"))
