@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mcp_sequences.cli import build_parser, load_settings
@@ -48,3 +50,9 @@ def test_bad_settings_exit_2_with_the_setting_named(
 
 def test_the_api_key_never_shows_in_settings_repr() -> None:
     assert "s3cret" not in repr(Settings(api_key="s3cret"))
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert f"`{env_name(name)}`" in readme, name
