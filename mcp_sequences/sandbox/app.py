@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ from .seed import SEED_SEQUENCES
 from .store import Record, SequenceStore
 
 SANDBOX_API_KEY = "sandbox"
+# The journal is for tests and demos; a sandbox left running keeps only the most recent requests.
+JOURNAL_LIMIT = 10_000
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 DEFAULT_SORT = "createdAt"
@@ -383,7 +386,7 @@ def _journal_body(body: bytes) -> Any:
 class JournalAuthMiddleware:
     """Journal every HTTP request, then refuse those without the bearer key."""
 
-    def __init__(self, app: ASGIApp, journal: list[RecordedRequest], api_key: str) -> None:
+    def __init__(self, app: ASGIApp, journal: deque[RecordedRequest], api_key: str) -> None:
         self.app = app
         self.journal = journal
         self.expected_auth = f"Bearer {api_key}"
@@ -421,7 +424,7 @@ def create_sandbox_app(
     store = SequenceStore(db_path)
     if seed:
         store.seed(SEED_SEQUENCES)
-    journal: list[RecordedRequest] = []
+    journal: deque[RecordedRequest] = deque(maxlen=JOURNAL_LIMIT)
     app = Starlette(
         routes=ROUTES,
         middleware=[Middleware(JournalAuthMiddleware, journal=journal, api_key=api_key)],

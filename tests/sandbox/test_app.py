@@ -65,7 +65,7 @@ async def test_missing_or_wrong_key_is_refused_and_journaled(app: Starlette, hea
         response = await anonymous.get(BASE, params={"limit": "5"})
     assert response.status_code == 401
     assert response.json() == {"message": "Invalid or missing API key"}
-    assert app.state.journal == [RecordedRequest("GET", BASE, {"limit": "5"}, None)]
+    assert list(app.state.journal) == [RecordedRequest("GET", BASE, {"limit": "5"}, None)]
 
 
 async def test_custom_api_key_replaces_the_default() -> None:
@@ -80,7 +80,7 @@ async def test_journal_records_method_path_query_and_body(app: Starlette, client
     await client.post(BASE, params={"dryRun": "1"}, json={"name": "Journaled"})
     await client.patch(f"{BASE}/{SEED_ID}", content=b"not json")
     await client.get(f"{BASE}/{SEED_ID}")
-    assert app.state.journal == [
+    assert list(app.state.journal) == [
         RecordedRequest("POST", BASE, {"dryRun": "1"}, {"name": "Journaled"}),
         RecordedRequest("PATCH", f"{BASE}/{SEED_ID}", {}, "not json"),
         RecordedRequest("GET", f"{BASE}/{SEED_ID}", {}, None),

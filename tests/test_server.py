@@ -1,0 +1,55 @@
+"""The server against an API reached over real HTTP, as with a real base URL and key.
+
+The sandbox, served by uvicorn on 127.0.0.1, stands in for api.icloud-ready.com: this exercises the
+path the other tests replace with an in-process transport (sockets, pooling, bearer header).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from mcp import Client
+from starlette.applications import Starlette
+
+from mcp_sequences.server import build_server
+from mcp_sequences.settings import Settings
+from tests.conftest import FIRST_ID, call, journal
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def api_url(sandbox: Starlette) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(sandbox, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def test_tools_work_against_an_api_over_the_network(api_url: str, sandbox: Starlette) -> None:
+    settings = Settings(base_url=api_url, api_key="sandbox")
+    async with Client(build_server(settings)) as client:
+        page = await call(client, "list_sequences", {"limit": 1})
+        record = await call(client, "get_sequence", {"id": FIRST_ID})
+    assert page["total"] == 7 and record["id"] == FIRST_ID
+    assert journal(sandbox) == [("GET", "/api/v2/sequences"), ("GET", f"/api/v2/sequences/{FIRST_ID}")]
+
+
+async def test_an_unreachable_api_is_an_error_result_not_a_crash() -> None:
+    settings = Settings(base_url="http://127.0.0.1:9", api_key="k", timeout=2)  # port 9: discard, nothing listens
+    async with Client(build_server(settings)) as client:
+        result = await client.call_tool("list_sequences", {})
+        again = await client.call_tool("list_sequences", {})
+    assert result.is_error is True and "Could not reach the API at http://127.0.0.1:9" in result.content[0].text
+    assert again.is_error is True  # the server is still serving
