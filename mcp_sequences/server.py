@@ -16,7 +16,7 @@ from mcp_sequences.client import SequencesClient, make_http_client
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
-from mcp_sequences.settings import Settings
+from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
 from mcp_sequences.toolkit import AppState, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 
@@ -74,6 +74,12 @@ def serve(settings: Settings) -> None:
     if settings.transport == "stdio":
         server.run()
         return
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and settings.allowed_hosts == list(LOOPBACK_HOSTS):
+        logger.warning(
+            "listening on %s but accepting only loopback Host headers: remote clients will get 421. "
+            "Add the name clients use with --allowed-hosts.",
+            settings.host,
+        )
     server.run(
         "streamable-http",
         host=settings.host,
