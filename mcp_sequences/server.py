@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -80,6 +81,8 @@ def serve(settings: Settings) -> None:
             "Add the name clients use with --allowed-hosts.",
             settings.host,
         )
+    # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
+    sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{settings.port}{MCP_PATH}\n")
     server.run(
         "streamable-http",
         host=settings.host,

@@ -141,6 +141,7 @@ async def test_stateless_legacy_client_cannot_delete(stateless_url: str) -> None
         refused = await client.call_tool("delete_sequence", {"id": FIRST_ID})
         still_there = await client.call_tool("get_sequence", {"id": FIRST_ID})
     assert refused.is_error is True and "Nothing was deleted" in refused.content[0].text
+    assert "without --stateless" in refused.content[0].text
     assert still_there.is_error is False
 
 

@@ -35,7 +35,20 @@ class DeleteConfirmation(BaseModel):
 
 
 class CannotAsk(BaseModel):
-    """Stands in for an answer when the client has no way to ask the person."""
+    """Stands in for an answer when the person cannot be asked; says why, so it can be fixed."""
+
+    why: str
+
+
+NO_ELICITATION = (
+    "this client does not support MCP elicitation (the confirmation prompts servers show to the person), "
+    "so the person cannot be asked"
+)
+NO_BACK_CHANNEL = (
+    "this connection cannot carry a confirmation prompt: the server runs stateless HTTP (--stateless) and "
+    "the client speaks a protocol older than 2026-07-28. Run the server without --stateless, or use a "
+    "client that speaks 2026-07-28"
+)
 
 
 async def fetch_target(args: SequenceRef, ctx: Context) -> Sequence:
@@ -46,16 +59,24 @@ async def fetch_target(args: SequenceRef, ctx: Context) -> Sequence:
 async def ask_person(
     target: Annotated[Sequence, Resolve(fetch_target)], ctx: Context
 ) -> Elicit[DeleteConfirmation] | CannotAsk:
-    if not can_elicit(ctx):
-        return CannotAsk()
-    return Elicit(confirmation_message(target), DeleteConfirmation)
+    why = why_not_ask(ctx)
+    return CannotAsk(why=why) if why else Elicit(confirmation_message(target), DeleteConfirmation)
 
 
-def can_elicit(ctx: Context) -> bool:
-    """Form elicitation declared by the client (a bare `elicitation: {}` means form)."""
+def why_not_ask(ctx: Context) -> str | None:
+    """Why the person cannot be asked on this connection, or None when they can.
+
+    No capabilities at all means a stateless HTTP request from a client of the handshake era,
+    which declared them once in an `initialize` this server instance never saw.
+    """
     capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+    if capabilities is None:
+        return NO_BACK_CHANNEL
+    elicitation = capabilities.elicitation
+    # A bare `elicitation: {}` (from before elicitation modes) means form support.
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return NO_ELICITATION
+    return None
 
 
 def confirmation_message(target: Sequence) -> str:
@@ -72,11 +93,7 @@ def refusal(answer: ElicitationResult[DeleteConfirmation], name: str) -> str | N
     """Why nothing may be deleted, or None for an explicit yes."""
     if isinstance(answer, AcceptedElicitation):
         if isinstance(answer.data, CannotAsk):
-            return (
-                "this client cannot ask the person to confirm (it does not support MCP elicitation, or "
-                "this is a stateless HTTP connection from an older client). Ask the person to delete "
-                f"{name} in the CRM, or to use a client that supports elicitation"
-            )
+            return f"{answer.data.why}. Otherwise, the person can delete {name} in the CRM itself"
         return None if answer.data.confirm else f"the person did not confirm deleting {name}"
     if isinstance(answer, DeclinedElicitation):
         return f"the person declined to delete {name}; do not ask again unless they request it"

@@ -47,7 +47,7 @@ async def test_confirmed_delete_removes_the_sequence(sandbox: Starlette, mode: s
         (Person("accept", {"confirm": False}), "did not confirm"),
         (Person("decline"), "declined"),
         (Person("cancel"), "dismissed"),
-        (None, "cannot ask the person to confirm"),
+        (None, "does not support MCP elicitation"),
     ],
     ids=["said-no", "declined", "cancelled", "client-cannot-elicit"],
 )
