@@ -7,6 +7,7 @@ This module knows HTTP and nothing of MCP. It returns the API's JSON as parsed, 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -52,37 +53,77 @@ def make_http_client(settings: Settings, transport: httpx.AsyncBaseTransport | N
     )
 
 
+@dataclass(frozen=True)
+class Call:
+    """One API request, described before it is sent: a dry run shows it, the audit log records it."""
+
+    method: str
+    path: str
+    subject: str  # what the request is about, for error messages
+    body: dict[str, Any] | None = None
+    params: dict[str, Any] | None = None
+
+
+def list_call(params: dict[str, Any]) -> Call:
+    return Call("GET", SEQUENCES, "the sequence list", params=params)
+
+
+def get_call(sequence_id: str) -> Call:
+    return Call("GET", _item(sequence_id), _subject(sequence_id))
+
+
+def create_call(body: dict[str, Any]) -> Call:
+    return Call("POST", SEQUENCES, "the new sequence", body=body)
+
+
+def replace_call(sequence_id: str, body: dict[str, Any]) -> Call:
+    return Call("PUT", _item(sequence_id), _subject(sequence_id), body=body)
+
+
+def patch_call(sequence_id: str, body: dict[str, Any]) -> Call:
+    return Call("PATCH", _item(sequence_id), _subject(sequence_id), body=body)
+
+
+def delete_call(sequence_id: str) -> Call:
+    # The documented delete path is /sequences/deleted/{id}, not /sequences/{id}.
+    return Call("DELETE", f"{SEQUENCES}/deleted/{check_id(sequence_id)}", _subject(sequence_id))
+
+
+def activity_call(body: dict[str, Any]) -> Call:
+    return Call("POST", f"{SEQUENCES}/activity", "the sequence activity", body=body)
+
+
 class SequencesClient:
-    """One method per endpoint of the Sequences API."""
+    """Sends `Call`s; one shortcut per endpoint of the Sequences API."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
 
     async def list(self, params: dict[str, Any]) -> Any:
-        return await self._send("GET", SEQUENCES, "the sequence list", params=params)
+        return await self.send(list_call(params))
 
     async def get(self, sequence_id: str) -> Any:
-        return await self._send("GET", _item(sequence_id), _subject(sequence_id))
+        return await self.send(get_call(sequence_id))
 
     async def create(self, body: dict[str, Any]) -> Any:
-        return await self._send("POST", SEQUENCES, "the new sequence", json=body)
+        return await self.send(create_call(body))
 
     async def replace(self, sequence_id: str, body: dict[str, Any]) -> Any:
-        return await self._send("PUT", _item(sequence_id), _subject(sequence_id), json=body)
+        return await self.send(replace_call(sequence_id, body))
 
     async def patch(self, sequence_id: str, body: dict[str, Any]) -> Any:
-        return await self._send("PATCH", _item(sequence_id), _subject(sequence_id), json=body)
+        return await self.send(patch_call(sequence_id, body))
 
     async def delete(self, sequence_id: str) -> Any:
-        # The documented delete path is /sequences/deleted/{id}, not /sequences/{id}.
-        return await self._send("DELETE", f"{SEQUENCES}/deleted/{check_id(sequence_id)}", _subject(sequence_id))
+        return await self.send(delete_call(sequence_id))
 
     async def create_activity(self, body: dict[str, Any]) -> Any:
-        return await self._send("POST", f"{SEQUENCES}/activity", "the sequence activity", json=body)
+        return await self.send(activity_call(body))
 
-    async def _send(self, method: str, path: str, subject: str, **kwargs: Any) -> Any:
+    async def send(self, call: Call) -> Any:
+        method, subject = call.method, call.subject
         try:
-            response = await self._http.request(method, path, **kwargs)
+            response = await self._http.request(method, call.path, json=call.body, params=call.params)
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
                 f"The API did not answer in time ({method} {subject}); try again, or narrow the request."
