@@ -31,17 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mcp-sequences",
         description="MCP server for the iCloudReady CRM Sequences API. "
         "Every flag can also be set by the environment variable shown.",
-        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    env_only = []
     for name, field in Settings.model_fields.items():
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         if extra.get("env_only"):
-            parser.epilog = f"{parser.epilog}\nenvironment only:\n  {env_name(name)}  {field.description}\n"
+            env_only.append(f"  {env_name(name)}  {field.description}")
             continue
         help_text = f"{field.description} [env: {env_name(name)}]" + _default_note(field)
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text, **_argument_kind(field))
+    parser.epilog = "\n".join(
+        [EXAMPLES, "secrets, from the environment only (never flags, which show in process lists):", *env_only]
+    )
     return parser
 
 
@@ -59,7 +62,7 @@ def _argument_kind(field: typing.Any) -> dict[str, typing.Any]:
 
 def _default_note(field: typing.Any) -> str:
     default = field.get_default(call_default_factory=True)
-    return "" if default in (None, False) else f" (default: {default})"
+    return "" if default in (None, False, []) else f" (default: {default})"
 
 
 def load_settings(argv: Sequence[str] | None = None) -> Settings:

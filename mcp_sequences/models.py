@@ -131,11 +131,45 @@ class Activity(Open):
     id: IdValue | None = Field(None, description="The activity's id, when the API returns one.")
 
 
-class DeleteResult(BaseModel):
+class PlannedRequest(BaseModel):
+    """An API request as it would be sent."""
+
+    method: str = Field(description="HTTP method.")
+    path: str = Field(description="Path under the API's base URL.")
+    body: dict[str, Any] | None = Field(None, description="JSON body, if any.")
+
+
+class DryRunnable(BaseModel):
+    """What every write result can say about a dry run."""
+
+    dry_run: bool | None = Field(None, description="True when nothing was sent; `request` is what would have been.")
+    request: PlannedRequest | None = Field(None, description="With dry_run: the exact request the call would send.")
+
+
+class WrittenSequence(Sequence, DryRunnable):
+    """The sequence as stored after the write; with dry_run, only dry_run and request."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class WrittenActivity(Activity, DryRunnable):
+    """The activity as stored; with dry_run, only dry_run and request."""
+
+
+class DeleteResult(DryRunnable):
     """What delete_sequence did."""
 
-    deleted: bool = Field(description="True: the API accepted the delete.")
-    id: str = Field(description="Id of the deleted sequence.")
+    deleted: bool = Field(description="True: the API accepted the delete. False only for a dry run.")
+    id: str = Field(description="Id of the sequence.")
     name: str | None = Field(None, description="Name the sequence had, as shown to the person who confirmed.")
-    snapshot: Sequence = Field(description="The sequence as it was just before the delete: enough to re-create it.")
+    snapshot: Sequence | None = Field(
+        None, description="The sequence as it was just before the delete (also kept in the audit log)."
+    )
     response: Any = Field(None, description="The API's own answer to the delete, unchanged.")
+
+
+class RestoreResult(DryRunnable):
+    """What restore_sequence did."""
+
+    restored_from: str = Field(description="Id the sequence had before it was deleted.")
+    sequence: Sequence | None = Field(None, description="The re-created sequence, with the id the API gave it.")

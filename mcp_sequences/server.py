@@ -9,16 +9,19 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import SecretStr
 
 from mcp_sequences import __version__
+from mcp_sequences.audit import AuditLog
 from mcp_sequences.client import SequencesClient, make_http_client
+from mcp_sequences.guard import DeleteBudget
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
 from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
-from mcp_sequences.toolkit import AppState, sdk_tool
+from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,8 @@ logger = logging.getLogger(__name__)
 SERVER_NAME = "mcp-sequences"
 SANDBOX_BASE_URL = "http://sandbox"
 MCP_PATH = "/mcp"
+# A person has this long to answer a confirmation before its sealed state is refused.
+STATE_TTL = 300.0
 INSTRUCTIONS = """\
 Tools for the Sequences of the iCloudReady CRM: multi-step outreach cadences (emails, calls, tasks) \
 with a schedule, an owner and enrolled contacts. Find ids with list_sequences; read one with \
@@ -35,6 +40,11 @@ delete_sequence asks the person to confirm; prefer pausing (patch status) when u
 
 def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> MCPServer:
     """The whole server. `transport` replaces the network (tests pass a sandbox or a mock)."""
+    if settings.delete_policy == "allow":
+        logger.warning(
+            "--delete-policy allow: sequences will be deleted WITHOUT asking anyone (max %d an hour)",
+            settings.max_deletes,
+        )
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
@@ -43,21 +53,51 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
             if settings.sandbox and wire is None:
                 upstream, wire = _open_sandbox(settings, stack)
             http = await stack.enter_async_context(make_http_client(upstream, wire))
-            yield AppState(api=SequencesClient(http), settings=settings)
+            yield AppState(
+                api=SequencesClient(http),
+                settings=settings,
+                audit=AuditLog(settings.audit_log),
+                budget=DeleteBudget(settings.max_deletes),
+            )
 
     server: MCPServer = MCPServer(
         SERVER_NAME,
         title="iCloudReady Sequences",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=[sdk_tool(spec) for spec in ALL_TOOLS],
+        tools=[sdk_tool(spec) for spec in enabled_tools(settings)],
         lifespan=lifespan,
         log_level=settings.log_level,
+        request_state_security=state_security(settings),
     )
     add_resources(server)
     for prompt in load_prompts():
         server.add_prompt(prompt)
     return server
+
+
+def enabled_tools(settings: Settings) -> list[ToolSpec]:
+    """The tools this configuration offers; a tool not offered cannot be called either."""
+    known = {spec.name for spec in ALL_TOOLS}
+    unknown = sorted(set(settings.tools or ()) | set(settings.exclude_tools) - known)
+    if unknown:
+        raise ValueError(f"unknown tool names {unknown} in --tools/--exclude-tools; known: {sorted(known)}")
+    return [
+        spec
+        for spec in ALL_TOOLS
+        if (spec.read_only or not settings.read_only)
+        and not (spec.deletes and settings.delete_policy == "deny")
+        and (settings.tools is None or spec.name in settings.tools)
+        and spec.name not in settings.exclude_tools
+    ]
+
+
+def state_security(settings: Settings) -> RequestStateSecurity:
+    """Seal confirmation state between rounds; it expires in minutes, and a shared key lets replicas share it."""
+    key = settings.sealing_key()
+    if key is None:
+        return RequestStateSecurity.ephemeral(ttl=STATE_TTL, audience=SERVER_NAME)
+    return RequestStateSecurity(keys=[key], ttl=STATE_TTL, audience=SERVER_NAME)
 
 
 def _open_sandbox(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, httpx.AsyncBaseTransport]:

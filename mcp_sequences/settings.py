@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "MCP_SEQUENCES_"
@@ -19,9 +19,9 @@ LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
 
-def default_sandbox_db() -> str:
-    """The sandbox keeps its data in the user's own data folder, so edits survive restarts."""
-    return str(Path(platformdirs.user_data_dir("mcp-sequences")) / "sandbox.db")
+def data_file(name: str) -> str:
+    """Files the server keeps (sandbox data, audit log) live in the user's own data folder."""
+    return str(Path(platformdirs.user_data_dir("mcp-sequences")) / name)
 
 
 class Settings(BaseSettings):
@@ -39,8 +39,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None,
         validation_alias="ICLOUDREADY_API_KEY",
-        description="Bearer API key for the iCloudReady API. Environment only, never a flag, "
-        "so it does not show in process listings.",
+        description="Bearer API key for the iCloudReady API.",
         json_schema_extra={"env_only": True},
     )
     sandbox: bool = Field(
@@ -48,7 +47,7 @@ class Settings(BaseSettings):
         description="Serve against the built-in SQLite sandbox instead of the real API: no key, no network.",
     )
     sandbox_db: str = Field(
-        default_factory=default_sandbox_db,
+        default_factory=lambda: data_file("sandbox.db"),
         description="SQLite file of the sandbox (':memory:' for a throwaway one).",
     )
     transport: Literal["stdio", "http"] = Field(
@@ -71,9 +70,57 @@ class Settings(BaseSettings):
         description="HTTP only: browser Origin headers accepted. Repeatable; the env var takes a JSON list.",
     )
     timeout: float = Field(30.0, gt=0, le=600, description="Seconds an upstream API call may take.")
+    delete_policy: Literal["confirm", "deny", "allow"] = Field(
+        "confirm",
+        description="confirm: the person types the sequence's name to delete it; deny: no deletes at all "
+        "(delete_sequence is not offered); allow: delete without asking, for unattended automation.",
+    )
+    read_only: bool = Field(False, description="Offer only the read tools; refuse every write.")
+    tools: list[str] | None = Field(
+        None, description="Offer only these tools (repeatable). Default: all that the other settings allow."
+    )
+    exclude_tools: list[str] = Field(default_factory=list, description="Never offer these tools (repeatable).")
+    max_deletes: int = Field(
+        10, ge=0, description="Most deletes per hour by this server process (across all its sessions)."
+    )
+    protect_tag: list[str] = Field(
+        default_factory=list,
+        description="Sequences with this tag cannot be deleted, nor their status, deleted flag or "
+        "protecting tags changed, whatever the policy (repeatable).",
+    )
+    protect_status: list[str] = Field(
+        default_factory=list,
+        description="Sequences in this status (e.g. active) are protected the same way (repeatable).",
+    )
+    audit_log: str = Field(
+        default_factory=lambda: data_file("audit.jsonl"),
+        description="JSON-lines file that records every write, with the record as it was before; "
+        "restore_sequence reads it.",
+    )
+    state_key: SecretStr | None = Field(
+        None,
+        description="Key that seals the state of a confirmation between its rounds, shared by HTTP replicas "
+        "so one can finish what another began. Default: a random key per process.",
+        json_schema_extra={"env_only": True},
+    )
+    state_key_file: str | None = Field(
+        None, description="File holding the state key (the flag form of MCP_SEQUENCES_STATE_KEY)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING", description="Log level; logs always go to stderr."
     )
+
+    @model_validator(mode="after")
+    def _one_state_key(self) -> Settings:
+        if self.state_key is not None and self.state_key_file is not None:
+            raise ValueError("give the state key either in MCP_SEQUENCES_STATE_KEY or in --state-key-file, not both")
+        return self
+
+    def sealing_key(self) -> str | None:
+        """The shared key for confirmation state, from the environment or its file."""
+        if self.state_key_file is not None:
+            return Path(self.state_key_file).read_text(encoding="utf-8").strip()
+        return self.state_key.get_secret_value() if self.state_key is not None else None
 
 
 def env_name(field: str) -> str:

@@ -6,12 +6,15 @@ object holding the array under data/items/results/docs with totals beside it or 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from mcp_sequences.errors import APIResponseError
 from mcp_sequences.models import Activity, Sequence, SequencePage
+
+S = TypeVar("S", bound=Sequence)
+A = TypeVar("A", bound=Activity)
 
 LIST_KEYS = ("data", "items", "results", "docs", "sequences", "records")
 RECORD_KEYS = ("data", "sequence", "result", "record")
@@ -35,21 +38,21 @@ def sequence_page(raw: Any, page: int | None, limit: int | None) -> SequencePage
     )
 
 
-def sequence(raw: Any, fallback_id: str | None = None) -> Sequence:
+def sequence(raw: Any, fallback_id: str | None = None, model: type[S] = Sequence) -> S:
     """A single record, unwrapped from {data: {...}} and the like.
 
     A write that answers with no body, or only an acknowledgement, still yields the id it was about.
     """
     record = _unwrap_record(raw)
-    parsed = Sequence() if record is None else _parse(Sequence, record, "the sequence")
+    parsed = model() if record is None else _parse(model, record, "the sequence")
     if parsed.id is None and fallback_id is not None:
         parsed.id = fallback_id
     return parsed
 
 
-def activity(raw: Any) -> Activity:
+def activity(raw: Any, model: type[A] = Activity) -> A:
     record = _unwrap_record(raw)
-    return Activity() if record is None else _parse(Activity, record, "the activity")
+    return model() if record is None else _parse(model, record, "the activity")
 
 
 def _split_envelope(raw: Any) -> tuple[list[Any], dict[str, Any]]:

@@ -28,8 +28,10 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from mcp_sequences.audit import AuditLog
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import SequencesError
+from mcp_sequences.guard import DeleteBudget, Refused
 from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
 
@@ -42,10 +44,12 @@ Handler = Callable[..., Awaitable[BaseModel]]
 
 @dataclass(frozen=True)
 class AppState:
-    """What every tool call can reach: the lifespan's shared API client and the settings."""
+    """What every tool call can reach, shared by all sessions of the process (made in the lifespan)."""
 
     api: SequencesClient
     settings: Settings
+    audit: AuditLog
+    budget: DeleteBudget
 
 
 def app_state(ctx: Context) -> AppState:
@@ -69,6 +73,7 @@ class ToolSpec:
     name: str
     title: str
     annotations: ToolAnnotations
+    deletes: bool = False  # offered only when the delete policy allows deleting at all
 
     @property
     def args_model(self) -> type[ToolArgs]:
@@ -84,7 +89,7 @@ class ToolSpec:
 
 
 def tool(
-    title: str, *, read_only: bool = False, destructive: bool = False, idempotent: bool = False
+    title: str, *, read_only: bool = False, destructive: bool = False, idempotent: bool = False, deletes: bool = False
 ) -> Callable[[Handler], ToolSpec]:
     """Declare a tool; every tool here is open-world (it talks to the CRM)."""
 
@@ -96,7 +101,7 @@ def tool(
             idempotent_hint=idempotent or read_only,
             open_world_hint=True,
         )
-        return ToolSpec(handler=handler, name=handler.__name__, title=title, annotations=annotations)
+        return ToolSpec(handler, handler.__name__, title, annotations, deletes)
 
     return declare
 
@@ -123,7 +128,7 @@ class SequencesTool(Tool):
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
                 raise ToolError(describe_invalid(self.name, cause, self.fn_metadata.arg_model)) from cause
-            if isinstance(cause, SequencesError):
+            if isinstance(cause, SequencesError | Refused):
                 raise ToolError(f"Error executing tool {self.name}: {cause}") from cause
             raise
 

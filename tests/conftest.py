@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from mcp import Client
+from mcp.types import ElicitResult
 from starlette.applications import Starlette
 
 from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
@@ -18,14 +21,40 @@ from mcp_sequences.settings import ENV_PREFIX, Settings
 # The two protocol eras: "legacy" initializes at 2025-11-25, "auto" negotiates 2026-07-28.
 MODES = ("legacy", "auto")
 FIRST_ID = "6650b0000000000000000001"
+FIRST_NAME = "Q1 Enterprise Outbound - VP Sales"
+NAME_PROMPT = "type the sequence's name: "
+
+
+class Person:
+    """The human at the client: records what they were shown and answers as told.
+
+    `Person.typing_the_name()` reads the name off the prompt and types it back, as a careful
+    person would; `Person("accept", {"name": "x"})` types something else; decline and cancel
+    are `Person("decline")` and `Person("cancel")`.
+    """
+
+    def __init__(self, action: str = "accept", content: dict[str, Any] | None = None) -> None:
+        self.action, self.content, self.shown = action, content, []
+
+    @classmethod
+    def typing_the_name(cls) -> Person:
+        return cls("accept", None)
+
+    async def __call__(self, context: Any, params: Any) -> ElicitResult:
+        self.shown.append(params.message)
+        content = self.content
+        if self.action == "accept" and content is None:
+            content = {"name": params.message.rsplit(NAME_PROMPT, 1)[1].strip()}
+        return ElicitResult(action=self.action, content=content)
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own settings must not leak into tests."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The developer's own settings must not leak into tests, nor tests write to the user's data folder."""
     for name in list(os.environ):
         if name.startswith((ENV_PREFIX, "ICLOUDREADY_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("MCP_SEQUENCES_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
 
 
 @pytest.fixture
@@ -78,3 +107,9 @@ async def fail(client: Client, tool: str, args: dict) -> str:
     result = await client.call_tool(tool, args)
     assert result.is_error is True
     return result.content[0].text
+
+
+def audit_lines() -> list[dict[str, Any]]:
+    """The audit log this test's server wrote (clean_env points it into the test's tmp_path)."""
+    path = Path(os.environ["MCP_SEQUENCES_AUDIT_LOG"])
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

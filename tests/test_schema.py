@@ -27,6 +27,7 @@ ANNOTATIONS = {  # name: (readOnly, destructive, idempotent), as the tool table 
     "patch_sequence": (False, False, True),
     "delete_sequence": (False, True, True),
     "create_sequence_activity": (False, False, False),
+    "restore_sequence": (False, False, False),
 }
 
 
@@ -66,7 +67,7 @@ def described_properties(schema: dict[str, Any]) -> list[tuple[str, bool]]:
     ]
 
 
-async def test_the_seven_tools_and_their_annotations(tools: dict[str, dict[str, Any]]) -> None:
+async def test_the_tools_and_their_annotations(tools: dict[str, dict[str, Any]]) -> None:
     assert list(tools) == list(ANNOTATIONS)
     for name, (read_only, destructive, idempotent) in ANNOTATIONS.items():
         hints = tools[name]["annotations"]

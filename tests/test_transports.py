@@ -16,9 +16,8 @@ import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
 from mcp import Client, StdioServerParameters
-from mcp.types import ElicitResult
 
-from tests.conftest import FIRST_ID
+from tests.conftest import FIRST_ID, Person
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +54,7 @@ async def test_stdio_stdout_carries_only_protocol_messages() -> None:
     assert all(m["jsonrpc"] == "2.0" for m in messages)
     by_id = {m["id"]: m for m in messages}
     assert by_id[1]["result"]["serverInfo"]["name"] == "mcp-sequences"
-    assert len(by_id[2]["result"]["tools"]) == 7
+    assert len(by_id[2]["result"]["tools"]) == 8
     assert by_id[3]["result"]["isError"] is True
 
 
@@ -71,11 +70,8 @@ async def read_until_answered(process: anyio.abc.Process, last_id: int) -> str:
 
 
 async def test_stdio_confirmed_delete_in_the_2026_era() -> None:
-    async def person(context: object, params: object) -> ElicitResult:
-        return ElicitResult(action="accept", content={"confirm": True})
-
     params = StdioServerParameters(command=COMMAND[0], args=COMMAND[1:], env=child_env())
-    async with Client(params, elicitation_callback=person) as client:
+    async with Client(params, elicitation_callback=Person.typing_the_name()) as client:
         assert client.protocol_version == "2026-07-28"
         deleted = await client.call_tool("delete_sequence", {"id": FIRST_ID})
         gone = await client.call_tool("get_sequence", {"id": FIRST_ID})
@@ -134,10 +130,7 @@ async def test_streamable_http_serves_both_eras(server: str, mode: str, request:
 async def test_stateless_legacy_client_cannot_delete(stateless_url: str) -> None:
     """No back-channel to ask the person on stateless HTTP at 2025-11-25: refuse, delete nothing."""
 
-    async def person(context: object, params: object) -> ElicitResult:
-        return ElicitResult(action="accept", content={"confirm": True})
-
-    async with Client(stateless_url, mode="legacy", elicitation_callback=person) as client:
+    async with Client(stateless_url, mode="legacy", elicitation_callback=Person.typing_the_name()) as client:
         refused = await client.call_tool("delete_sequence", {"id": FIRST_ID})
         still_there = await client.call_tool("get_sequence", {"id": FIRST_ID})
     assert refused.is_error is True and "Nothing was deleted" in refused.content[0].text

@@ -1,57 +1,55 @@
-"""delete_sequence deletes only after the person says yes, in both protocol eras."""
+"""delete_sequence deletes only after the person types the sequence's name, in both protocol eras."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from mcp.types import ElicitResult
 from starlette.applications import Starlette
 
-from tests.conftest import FIRST_ID, connect, journal
+from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, connect, journal
 
 pytestmark = pytest.mark.anyio
 
 DELETE = ("DELETE", f"/api/v2/sequences/deleted/{FIRST_ID}")
 
 
-class Person:
-    """Stands in for the human at the client: records what they were shown, answers as told."""
-
-    def __init__(self, action: str, content: dict[str, Any] | None = None) -> None:
-        self.action, self.content, self.shown = action, content, []
-
-    async def __call__(self, context: Any, params: Any) -> ElicitResult:
-        self.shown.append(params.message)
-        return ElicitResult(action=self.action, content=self.content)
-
-
 def still_there(sandbox: Starlette) -> bool:
     return sandbox.state.store.get_sequence(FIRST_ID) is not None
 
 
-async def test_confirmed_delete_removes_the_sequence(sandbox: Starlette, mode: str) -> None:
-    person = Person("accept", {"confirm": True})
+@pytest.mark.parametrize("typed", [None, f"  {FIRST_NAME.upper()} "], ids=["as-shown", "case-and-spaces"])
+async def test_typing_the_name_deletes(sandbox: Starlette, mode: str, typed: str | None) -> None:
+    person = Person("accept", {"name": typed} if typed else None)
     async with connect(sandbox, mode, elicitation_callback=person) as client:
         result = await client.call_tool("delete_sequence", {"id": FIRST_ID})
     assert result.is_error is False, result.content[0].text
     assert result.structured_content["deleted"] is True
     assert result.structured_content["snapshot"]["id"] == FIRST_ID
-    assert "Q1 Enterprise Outbound" in person.shown[0] and "steps" in person.shown[0]
     assert journal(sandbox).count(DELETE) == 1 and not still_there(sandbox)
+    [entry] = audit_lines()
+    assert (entry["tool"], entry["outcome"], entry["deletes"]) == ("delete_sequence", "ok", True)
+    assert entry["before"]["name"] == FIRST_NAME
+
+
+async def test_the_person_sees_what_they_are_deleting(sandbox: Starlette, mode: str) -> None:
+    person = Person("decline")
+    async with connect(sandbox, mode, elicitation_callback=person) as client:
+        await client.call_tool("delete_sequence", {"id": FIRST_ID})
+    [shown] = person.shown
+    for fact in (FIRST_NAME, FIRST_ID, "status active", "5 steps", "3 contacts", "starts 2026-", "ends 2026-"):
+        assert fact in shown
 
 
 @pytest.mark.parametrize(
     ("person", "reason"),
     [
-        (Person("accept", {"confirm": False}), "did not confirm"),
+        (Person("accept", {"name": "Q1 Enterprise"}), "the name typed does not match"),
         (Person("decline"), "declined"),
         (Person("cancel"), "dismissed"),
         (None, "does not support MCP elicitation"),
     ],
-    ids=["said-no", "declined", "cancelled", "client-cannot-elicit"],
+    ids=["wrong-name", "declined", "cancelled", "client-cannot-elicit"],
 )
-async def test_anything_but_yes_deletes_nothing(
+async def test_anything_but_the_name_deletes_nothing(
     sandbox: Starlette, mode: str, person: Person | None, reason: str
 ) -> None:
     async with connect(sandbox, mode, elicitation_callback=person) as client:
@@ -59,18 +57,29 @@ async def test_anything_but_yes_deletes_nothing(
     assert result.is_error is True
     assert "Nothing was deleted" in result.content[0].text and reason in result.content[0].text
     assert DELETE not in journal(sandbox) and still_there(sandbox)
+    assert [(e["outcome"], e["deletes"]) for e in audit_lines()] == [("refused", False)]
 
 
-async def test_a_model_cannot_confirm_for_the_person(sandbox: Starlette, mode: str) -> None:
+@pytest.mark.parametrize("forged", [{"confirm": True}, {"name": FIRST_NAME}, {"requestState": "v1.x"}])
+async def test_a_model_cannot_confirm_for_the_person(sandbox: Starlette, mode: str, forged: dict) -> None:
     async with connect(sandbox, mode) as client:
-        result = await client.call_tool("delete_sequence", {"id": FIRST_ID, "confirm": True})
-    assert result.is_error is True and "confirm: unknown field" in result.content[0].text
+        result = await client.call_tool("delete_sequence", {"id": FIRST_ID} | forged)
+    assert result.is_error is True and "unknown field" in result.content[0].text
     assert journal(sandbox) == [] and still_there(sandbox)
 
 
 async def test_deleting_a_missing_sequence_asks_nobody(sandbox: Starlette, mode: str) -> None:
-    person = Person("accept", {"confirm": True})
+    person = Person.typing_the_name()
     async with connect(sandbox, mode, elicitation_callback=person) as client:
         result = await client.call_tool("delete_sequence", {"id": "gone"})
     assert result.is_error is True and "HTTP 404" in result.content[0].text
     assert person.shown == [] and all(method == "GET" for method, _ in journal(sandbox))
+
+
+async def test_a_dry_run_sends_and_asks_nothing(sandbox: Starlette, mode: str) -> None:
+    person = Person.typing_the_name()
+    async with connect(sandbox, mode, elicitation_callback=person) as client:
+        result = await client.call_tool("delete_sequence", {"id": FIRST_ID, "dry_run": True})
+    assert result.structured_content["request"] == {"method": "DELETE", "path": DELETE[1], "body": None}
+    assert result.structured_content["dry_run"] is True and result.structured_content["deleted"] is False
+    assert journal(sandbox) == [] and person.shown == [] and audit_lines() == []

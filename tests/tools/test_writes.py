@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from tests.conftest import FIRST_ID, call
+from tests.conftest import FIRST_ID, Person, call, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -21,10 +21,13 @@ async def test_create_then_get_round_trips(client: Client) -> None:
     assert fetched["name"] == "Trial nurture" and fetched["steps"][0]["type"] == "email"
 
 
-async def test_update_replaces_the_whole_record(client: Client, sandbox: Starlette) -> None:
-    updated = await call(client, "update_sequence", {"id": FIRST_ID, "name": "Renamed", "status": "paused"})
+async def test_update_replaces_the_whole_record(sandbox: Starlette, mode: str) -> None:
+    person = Person.typing_the_name()
+    async with connect(sandbox, mode, elicitation_callback=person) as client:
+        updated = await call(client, "update_sequence", {"id": FIRST_ID, "name": "Renamed", "status": "paused"})
     assert updated["name"] == "Renamed" and "steps" not in updated
     assert sandbox.state.journal[-1].body == {"name": "Renamed", "status": "paused"}
+    assert "clears what the sequence has now in: code, schedule, priority" in person.shown[0]
 
 
 async def test_patch_sends_only_the_fields_given(client: Client, sandbox: Starlette) -> None:

@@ -1,0 +1,157 @@
+"""The guardrail layer: what a write may do to a sequence, decided before anything is sent.
+
+A write is judged against the record as it is now (`assess`), in this order:
+
+1. protection: a sequence with a --protect-tag or --protect-status cannot be deleted, and its
+   status, deleted flag and protecting tags cannot change, whatever the policy;
+2. the delete policy: with `deny`, nothing is deleted, including through `deleted: "true"`;
+3. the delete budget: at most --max-deletes deletes an hour in this process;
+4. what needs a person's yes under the `confirm` policy: a delete (by DELETE, or by setting
+   `deleted` through PUT/PATCH) and a PUT that would clear fields the record has now.
+
+Nothing here talks to the API or to the client: tools fetch, ask and send; this decides.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mcp_sequences.models import Sequence, SequenceFields
+from mcp_sequences.settings import Settings
+
+Kind = Literal["delete", "replace", "patch"]
+HOUR = 3600.0
+# `deleted` is a string in the API; these spellings of it mean the record is deleted.
+TRUTHY = frozenset({"true", "1", "yes", "y", "on"})
+GUARDED_FIELDS = ("status", "deleted")
+
+
+class Refused(Exception):
+    """A write the guardrails refuse; the message names the rule and what would allow the write."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a write would do, as far as the guardrails care."""
+
+    deletes: bool
+    clears: tuple[str, ...]
+    needs_yes: bool
+
+
+def assess(kind: Kind, before: Sequence, body: dict[str, Any], settings: Settings) -> Assessment:
+    """Judge a write against the record as it is now; raises Refused when a rule forbids it."""
+    deletes = kind == "delete" or marks_deleted(body)
+    rule = protection(before, settings)
+    if rule and deletes:
+        raise Refused(f"{describe(before)} is protected ({rule}) and cannot be deleted")
+    if rule and (changed := protected_changes(kind, before, body, settings)):
+        raise Refused(f"{describe(before)} is protected ({rule}): its {', '.join(changed)} cannot be changed")
+    if deletes and settings.delete_policy == "deny":
+        raise Refused("deleting is turned off on this server (--delete-policy deny); pause the sequence instead")
+    clears = cleared_fields(before, body) if kind == "replace" else ()
+    return Assessment(deletes, clears, needs_yes=settings.delete_policy == "confirm" and (deletes or bool(clears)))
+
+
+def marks_deleted(body: dict[str, Any]) -> bool:
+    value = body.get("deleted")
+    return isinstance(value, str) and value.strip().lower() in TRUTHY
+
+
+def protection(record: Sequence, settings: Settings) -> str | None:
+    """The rule that protects this record, in words, or None."""
+    tags = sorted(set(record.tags or ()) & set(settings.protect_tag))
+    if tags:
+        return f"tag {tags[0]!r}, --protect-tag"
+    if record.status is not None and record.status in settings.protect_status:
+        return f"status {record.status!r}, --protect-status"
+    return None
+
+
+def protected_changes(kind: Kind, before: Sequence, body: dict[str, Any], settings: Settings) -> list[str]:
+    """The guarded fields this write would change; PUT changes every field it leaves out."""
+    now = before.model_dump()
+    changed = [
+        name for name in GUARDED_FIELDS if (kind == "replace" or name in body) and body.get(name) != now.get(name)
+    ]
+    if kind == "replace" or "tags" in body:
+        lost = sorted(set(before.tags or ()) & set(settings.protect_tag) - set(body.get("tags") or ()))
+        changed += [f"protecting tag {tag!r}" for tag in lost]
+    return changed
+
+
+def cleared_fields(before: Sequence, body: dict[str, Any]) -> tuple[str, ...]:
+    """Documented fields the record has a value in that a PUT of `body` would drop."""
+    now = before.model_dump(by_alias=True)
+    return tuple(
+        name for name in SequenceFields.model_fields if now.get(name) not in (None, "", [], {}) and name not in body
+    )
+
+
+def describe(record: Sequence) -> str:
+    return f"sequence {record.name or '(unnamed)'!r} (id {record.id})"
+
+
+def confirmation_text(record: Sequence) -> str:
+    """What the person must type back: the name, or the id of an unnamed sequence."""
+    return record.name.strip() if record.name and record.name.strip() else str(record.id)
+
+
+def typed_correctly(typed: str, record: Sequence) -> bool:
+    return typed.strip().casefold() == confirmation_text(record).casefold()
+
+
+def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment) -> str:
+    """The question the person sees: what will happen, to what, and how to say yes."""
+    action = "DELETE" if assessment.deletes else "REPLACE"
+    lines = [f"{action} the sequence {record.name or '(unnamed)'!r}?", _facts(record)]
+    if assessment.clears:
+        lines.append(f"This PUT clears what the sequence has now in: {', '.join(assessment.clears)}.")
+    if assessment.deletes:
+        lines.append("The audit log keeps a copy; restore_sequence can re-create it under a new id.")
+    lines.append(f"To confirm, type the sequence's name: {confirmation_text(record)}")
+    return "\n".join(lines)
+
+
+def _facts(record: Sequence) -> str:
+    facts = [f"id {record.id}", f"status {record.status or 'unknown'}"]
+    facts += [
+        f"{len(items)} {label}" for items, label in ((record.steps, "steps"), (record.contacts, "contacts")) if items
+    ]
+    dates = [f"{label} {value}" for label, value in (("starts", record.startDate), ("ends", record.endDate)) if value]
+    dates += [
+        f"{label} {value[:10]}"
+        for label, value in (("created", record.createdAt), ("updated", record.updatedAt))
+        if value
+    ]
+    return "; ".join(facts + dates)
+
+
+@dataclass
+class DeleteBudget:
+    """At most `limit` deletes in any hour, shared by every session of the process."""
+
+    limit: int
+    clock: Callable[[], float] = time.monotonic
+    _spent: deque[float] = field(default_factory=deque)
+
+    def check(self) -> None:
+        """Refuse now, before anyone is asked, when no delete is left this hour."""
+        now = self.clock()
+        while self._spent and now - self._spent[0] >= HOUR:
+            self._spent.popleft()
+        if len(self._spent) >= self.limit:
+            wait = math.ceil((HOUR - (now - self._spent[0])) / 60) if self._spent else 60
+            raise Refused(
+                f"this server allows {self.limit} deletes an hour (--max-deletes) and they are used up; "
+                f"the next is possible in about {wait} minutes"
+            )
+
+    def spend(self) -> None:
+        self.check()
+        self._spent.append(self.clock())
