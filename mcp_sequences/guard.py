@@ -132,6 +132,10 @@ def _facts(record: Sequence) -> str:
     return "; ".join(facts + dates)
 
 
+def _count(items: list[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
 @dataclass
 class DeleteBudget:
     """At most `limit` deletes in any hour, shared by every session of the process."""

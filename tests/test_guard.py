@@ -1,0 +1,152 @@
+"""The guardrail rules on their own: pure functions of the record, the change and the settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_sequences.guard import (
+    DeleteBudget,
+    Refused,
+    assess,
+    cleared_fields,
+    confirmation_message,
+    marks_deleted,
+    typed_correctly,
+)
+from mcp_sequences.models import Sequence
+from mcp_sequences.settings import Settings
+
+RECORD = Sequence(
+    id="s1",
+    name="Q4 Renewals",
+    status="active",
+    tags=["vip", "renewal"],
+    steps=[{"order": 1, "type": "email"}],
+    deleted="false",
+    startDate="2026-01-05",
+)
+
+
+def settings(**overrides: object) -> Settings:
+    return Settings(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("value", "deletes"),
+    [("true", True), (" TRUE ", True), ("1", True), ("yes", True), ("false", False), ("0", False), (None, False)],
+)
+def test_which_values_of_deleted_mean_deleted(value: str | None, deletes: bool) -> None:
+    assert marks_deleted({"deleted": value}) is deletes
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "deletes", "clears", "needs_yes"),
+    [
+        ("delete", {}, True, (), True),
+        ("patch", {"name": "x"}, False, (), False),
+        ("patch", {"deleted": "true"}, True, (), True),
+        (
+            "replace",
+            {
+                "name": "x",
+                "status": "active",
+                "tags": ["vip"],
+                "steps": [],
+                "deleted": "false",
+                "startDate": "2026-01-05",
+            },
+            False,
+            (),
+            False,
+        ),
+        ("replace", {"name": "x"}, False, ("status", "tags", "steps", "startDate", "deleted"), True),
+    ],
+)
+def test_what_needs_a_yes_under_confirm(kind, change, deletes, clears, needs_yes) -> None:
+    verdict = assess(kind, RECORD, change, settings())
+    assert (verdict.deletes, set(verdict.clears), verdict.needs_yes) == (deletes, set(clears), needs_yes)
+
+
+def test_allow_asks_nobody_and_deny_refuses_every_delete() -> None:
+    assert assess("delete", RECORD, {}, settings(delete_policy="allow")).needs_yes is False
+    for kind, change in (("delete", {}), ("patch", {"deleted": "true"})):
+        with pytest.raises(Refused, match="--delete-policy deny"):
+            assess(kind, RECORD, change, settings(delete_policy="deny"))
+
+
+@pytest.mark.parametrize(
+    ("rules", "named"),
+    [({"protect_tag": ["vip"]}, "tag 'vip', --protect-tag"), ({"protect_status": ["active"]}, "status 'active'")],
+)
+@pytest.mark.parametrize(
+    ("kind", "change", "refused_for"),
+    [
+        ("delete", {}, "cannot be deleted"),
+        ("patch", {"deleted": "true"}, "cannot be deleted"),
+        ("patch", {"status": "paused"}, "status cannot be changed"),
+        ("replace", {"name": "x", "tags": ["vip"], "deleted": "false"}, "status"),
+    ],
+)
+def test_protected_records_refuse_and_name_the_rule(rules, named, kind, change, refused_for) -> None:
+    with pytest.raises(Refused, match=refused_for) as refused:
+        assess(kind, RECORD, change, settings(delete_policy="allow", **rules))
+    assert named in str(refused.value)
+
+
+def test_removing_a_protecting_tag_is_refused_but_other_edits_pass() -> None:
+    protect = settings(protect_tag=["vip"])
+    with pytest.raises(Refused, match="protecting tag 'vip'"):
+        assess("patch", RECORD, {"tags": ["renewal"]}, protect)
+    assert assess("patch", RECORD, {"tags": ["vip", "q4"], "name": "New"}, protect).needs_yes is False
+
+
+def test_cleared_fields_ignore_what_is_empty_already() -> None:
+    record = Sequence(id="s", name="n", tags=[], code="", status="draft")
+    assert cleared_fields(record, {"name": "n"}) == ("status",)
+
+
+@pytest.mark.parametrize(
+    ("typed", "ok"), [("Q4 Renewals", True), ("  q4 renewals ", True), ("Q4", False), ("yes", False), ("", False)]
+)
+def test_only_the_name_confirms(typed: str, ok: bool) -> None:
+    assert typed_correctly(typed, RECORD) is ok
+
+
+def test_an_unnamed_sequence_is_confirmed_by_its_id() -> None:
+    assert typed_correctly("s9", Sequence(id="s9")) and not typed_correctly("", Sequence(id="s9"))
+
+
+def test_the_message_says_what_happens_to_what() -> None:
+    verdict = assess("replace", RECORD, {"name": "Q4 Renewals"}, settings())
+    message = confirmation_message("replace", RECORD, verdict)
+    assert message.startswith("REPLACE the sequence 'Q4 Renewals'?")
+    assert "id s1; status active; 1 step; starts 2026-01-05" in message
+    assert "clears what the sequence has now in: tags, status, steps, startDate, deleted" in message
+    assert message.endswith("type the sequence's name: Q4 Renewals")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_delete_budget_refills_an_hour_after_each_delete() -> None:
+    clock = Clock()
+    budget = DeleteBudget(limit=2, clock=clock)
+    budget.spend()
+    clock.now += 600
+    budget.spend()
+    with pytest.raises(Refused, match=r"2 deletes an hour \(--max-deletes\).*about 50 minutes"):
+        budget.check()
+    clock.now += 3000  # the first delete is now an hour old
+    budget.spend()
+    with pytest.raises(Refused):
+        budget.spend()
+
+
+def test_a_zero_budget_refuses_at_once() -> None:
+    with pytest.raises(Refused, match="0 deletes an hour"):
+        DeleteBudget(limit=0).check()
