@@ -120,9 +120,7 @@ def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment) -
 
 def _facts(record: Sequence) -> str:
     facts = [f"id {record.id}", f"status {record.status or 'unknown'}"]
-    facts += [
-        f"{len(items)} {label}" for items, label in ((record.steps, "steps"), (record.contacts, "contacts")) if items
-    ]
+    facts += [_count(items, noun) for items, noun in ((record.steps, "step"), (record.contacts, "contact")) if items]
     dates = [f"{label} {value}" for label, value in (("starts", record.startDate), ("ends", record.endDate)) if value]
     dates += [
         f"{label} {value[:10]}"
