@@ -72,7 +72,12 @@ def load_settings(argv: Sequence[str] | None = None) -> Settings:
     try:
         return Settings(**given)
     except ValidationError as exc:
-        parser.error("; ".join(f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)))
+        parser.error("; ".join(_problem(err) for err in exc.errors(include_url=False)))
+
+
+def _problem(err: typing.Any) -> str:
+    message = err["msg"].removeprefix("Value error, ")
+    return f"{_setting_name(err['loc'])}: {message}" if err["loc"] else message
 
 
 def _setting_name(loc: tuple[typing.Any, ...]) -> str:

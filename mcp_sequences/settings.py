@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "MCP_SEQUENCES_"
 DEFAULT_BASE_URL = "https://api.icloud-ready.com"
+MIN_STATE_KEY_BYTES = 32  # what the SDK's AES-GCM sealing requires
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
@@ -111,9 +112,16 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _one_state_key(self) -> Settings:
+    def _usable_state_key(self) -> Settings:
+        """Fail at start-up, not at the first confirmation, on a missing or weak key."""
         if self.state_key is not None and self.state_key_file is not None:
             raise ValueError("give the state key either in MCP_SEQUENCES_STATE_KEY or in --state-key-file, not both")
+        try:
+            key = self.sealing_key()
+        except OSError as exc:
+            raise ValueError(f"cannot read --state-key-file {self.state_key_file}: {exc.strerror}") from exc
+        if key is not None and len(key.encode()) < MIN_STATE_KEY_BYTES:
+            raise ValueError(f"the state key must be at least {MIN_STATE_KEY_BYTES} bytes (e.g. openssl rand -hex 32)")
         return self
 
     def sealing_key(self) -> str | None:

@@ -36,6 +36,8 @@ def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
         (["--port", "70000"], {}, "--port / MCP_SEQUENCES_PORT: Input should be less than or equal to 65535"),
         (["--transport", "ftp"], {}, "invalid choice: 'ftp'"),
         ([], {"MCP_SEQUENCES_TIMEOUT": "-1"}, "--timeout / MCP_SEQUENCES_TIMEOUT: Input should be greater than 0"),
+        ([], {"MCP_SEQUENCES_STATE_KEY": "short"}, "error: the state key must be at least 32 bytes"),
+        (["--state-key-file", "/nonexistent/key"], {}, "cannot read --state-key-file /nonexistent/key"),
     ],
 )
 def test_bad_settings_exit_2_with_the_setting_named(
