@@ -35,7 +35,9 @@ INSTRUCTIONS = """\
 Tools for the Sequences of the iCloudReady CRM: multi-step outreach cadences (emails, calls, tasks) \
 with a schedule, an owner and enrolled contacts. Find ids with list_sequences; read one with \
 get_sequence; change a few fields with patch_sequence (update_sequence replaces the whole record). \
-delete_sequence asks the person to confirm; prefer pausing (patch status) when unsure."""
+Deleting, or a PUT that clears data, asks the person to confirm by typing the sequence's name; prefer \
+pausing (patch status) when unsure. restore_sequence brings back a sequence deleted here. Every write \
+takes dry_run to preview the exact request."""
 
 
 def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> MCPServer:
