@@ -7,14 +7,20 @@ Append-only JSON lines are easy to ship to a log pipeline, to grep, and to read 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
 Outcome = Literal["ok", "refused", "failed"]
+logger = logging.getLogger(__name__)
+
+
+class AuditError(Exception):
+    """The audit log cannot be written; writes are refused rather than made without a record."""
 
 
 class AuditEntry(BaseModel):
@@ -30,7 +36,9 @@ class AuditEntry(BaseModel):
     outcome: Outcome
     detail: str | None = Field(None, description="Why it was refused or failed; the new id of a restore.")
     before: dict[str, Any] | None = Field(None, description="The record as it was before an update, patch or delete.")
-    deletes: bool = Field(False, description="True for a delete, including deleted=true through PUT or PATCH.")
+    deletes: bool = Field(
+        False, description="True for a delete, done or attempted, including deleted=true through PUT or PATCH."
+    )
 
 
 class AuditLog:
@@ -40,19 +48,44 @@ class AuditLog:
         self.path = Path(path)
         self._lock = threading.Lock()
 
+    def check_writable(self) -> None:
+        """Checked before a write is sent, so that no write goes out without its record."""
+        try:
+            with self._lock:
+                self._open().close()
+        except OSError as exc:
+            raise AuditError(f"the audit log {self.path} cannot be written ({exc.strerror})") from exc
+
     def record(self, entry: AuditEntry) -> None:
-        line = entry.model_dump_json() + "\n"
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write(line)
+        try:
+            with self._lock, self._open() as file:
+                # A line cut short by a crash must not swallow the next one.
+                file.seek(0, 2)
+                if file.tell() and not self._ends_with_newline():
+                    file.write("\n")
+                file.write(entry.model_dump_json() + "\n")
+        except OSError as exc:
+            raise AuditError(
+                f"{entry.tool} was {'sent' if entry.outcome != 'refused' else 'refused'} ({entry.outcome}), "
+                f"but its audit line could not be written to {self.path} ({exc.strerror})"
+            ) from exc
 
     def entries(self) -> list[AuditEntry]:
+        """Every readable entry; a damaged line is skipped (and logged), not fatal to the rest."""
         if not self.path.exists():
             return []
         with self._lock:
             lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [AuditEntry.model_validate(json.loads(line)) for line in lines if line.strip()]
+        return [entry for number, line in enumerate(lines, 1) if (entry := _parse(line, number, self.path))]
+
+    def _open(self) -> TextIO:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self.path.open("a", encoding="utf-8")
+
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as file:
+            file.seek(-1, 2)
+            return file.read(1) == b"\n"
 
     def deletion_of(self, sequence_id: str) -> tuple[AuditEntry | None, AuditEntry | None]:
         """The last successful delete of this id, and the restore that already undid it, if any."""
@@ -66,3 +99,13 @@ class AuditLog:
             elif entry.tool == "restore_sequence" and deleted is not None:
                 restored = entry
         return deleted, restored
+
+
+def _parse(line: str, number: int, path: Path) -> AuditEntry | None:
+    if not line.strip():
+        return None
+    try:
+        return AuditEntry.model_validate(json.loads(line))
+    except ValueError:
+        logger.warning("skipping unreadable line %d of the audit log %s", number, path)
+        return None

@@ -7,7 +7,8 @@ A write is judged against the record as it is now (`assess`), in this order:
 2. the delete policy: with `deny`, nothing is deleted, including through `deleted: "true"`;
 3. the delete budget: at most --max-deletes deletes an hour in this process;
 4. what needs a person's yes under the `confirm` policy: a delete (by DELETE, or by setting
-   `deleted` through PUT/PATCH) and a PUT that would clear fields the record has now.
+   `deleted` through PUT/PATCH), and a PUT or PATCH that would clear data the record has now
+   (PUT by leaving fields out; either by sending them empty).
 
 Nothing here talks to the API or to the client: tools fetch, ask and send; this decides.
 """
@@ -26,9 +27,8 @@ from mcp_sequences.settings import Settings
 
 Kind = Literal["delete", "replace", "patch"]
 HOUR = 3600.0
-# `deleted` is a string in the API; these spellings of it mean the record is deleted.
-TRUTHY = frozenset({"true", "1", "yes", "y", "on"})
 GUARDED_FIELDS = ("status", "deleted")
+EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 class Refused(Exception):
@@ -46,7 +46,7 @@ class Assessment:
 
 def assess(kind: Kind, before: Sequence, body: dict[str, Any], settings: Settings) -> Assessment:
     """Judge a write against the record as it is now; raises Refused when a rule forbids it."""
-    deletes = kind == "delete" or marks_deleted(body)
+    deletes = is_delete(kind, body)
     rule = protection(before, settings)
     if rule and deletes:
         raise Refused(f"{describe(before)} is protected ({rule}) and cannot be deleted")
@@ -54,23 +54,36 @@ def assess(kind: Kind, before: Sequence, body: dict[str, Any], settings: Setting
         raise Refused(f"{describe(before)} is protected ({rule}): its {', '.join(changed)} cannot be changed")
     if deletes and settings.delete_policy == "deny":
         raise Refused("deleting is turned off on this server (--delete-policy deny); pause the sequence instead")
-    clears = cleared_fields(before, body) if kind == "replace" else ()
+    clears = () if kind == "delete" else cleared_fields(kind, before, body)
     return Assessment(deletes, clears, needs_yes=settings.delete_policy == "confirm" and (deletes or bool(clears)))
 
 
 def marks_deleted(body: dict[str, Any]) -> bool:
-    value = body.get("deleted")
-    return isinstance(value, str) and value.strip().lower() in TRUTHY
+    """Bodies come from the args models, which spell the flag canonically ("true")."""
+    return body.get("deleted") == "true"
+
+
+def is_delete(kind: Kind, body: dict[str, Any]) -> bool:
+    return kind == "delete" or marks_deleted(body)
 
 
 def protection(record: Sequence, settings: Settings) -> str | None:
-    """The rule that protects this record, in words, or None."""
-    tags = sorted(set(record.tags or ()) & set(settings.protect_tag))
+    """The rule that protects this record, in words, or None (tags and statuses match in any case)."""
+    tags = protecting_tags(record.tags, settings)
     if tags:
         return f"tag {tags[0]!r}, --protect-tag"
-    if record.status is not None and record.status in settings.protect_status:
+    if record.status is not None and _fold(record.status) in {_fold(s) for s in settings.protect_status}:
         return f"status {record.status!r}, --protect-status"
     return None
+
+
+def protecting_tags(tags: Any, settings: Settings) -> list[str]:
+    protected = {_fold(tag) for tag in settings.protect_tag}
+    return sorted(tag for tag in tags or () if isinstance(tag, str) and _fold(tag) in protected)
+
+
+def _fold(text: str) -> str:
+    return text.strip().casefold()
 
 
 def protected_changes(kind: Kind, before: Sequence, body: dict[str, Any], settings: Settings) -> list[str]:
@@ -80,16 +93,26 @@ def protected_changes(kind: Kind, before: Sequence, body: dict[str, Any], settin
         name for name in GUARDED_FIELDS if (kind == "replace" or name in body) and body.get(name) != now.get(name)
     ]
     if kind == "replace" or "tags" in body:
-        lost = sorted(set(before.tags or ()) & set(settings.protect_tag) - set(body.get("tags") or ()))
-        changed += [f"protecting tag {tag!r}" for tag in lost]
+        kept = {_fold(tag) for tag in protecting_tags(body.get("tags"), settings)}
+        changed += [
+            f"protecting tag {tag!r}" for tag in protecting_tags(before.tags, settings) if _fold(tag) not in kept
+        ]
     return changed
 
 
-def cleared_fields(before: Sequence, body: dict[str, Any]) -> tuple[str, ...]:
-    """Documented fields the record has a value in that a PUT of `body` would drop."""
+def cleared_fields(kind: Kind, before: Sequence, body: dict[str, Any]) -> tuple[str, ...]:
+    """Documented fields the record has data in that this write would empty.
+
+    A PUT empties every field it leaves out; PUT and PATCH alike empty a field sent as null, "",
+    [] or {}. The deleted flag is the delete rules' business, not data.
+    """
     now = before.model_dump(by_alias=True)
     return tuple(
-        name for name in SequenceFields.model_fields if now.get(name) not in (None, "", [], {}) and name not in body
+        name
+        for name in SequenceFields.model_fields
+        if name != "deleted"
+        and now.get(name) not in EMPTY
+        and (body.get(name) in EMPTY if name in body else kind == "replace")
     )
 
 
@@ -108,10 +131,10 @@ def typed_correctly(typed: str, record: Sequence) -> bool:
 
 def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment) -> str:
     """The question the person sees: what will happen, to what, and how to say yes."""
-    action = "DELETE" if assessment.deletes else "REPLACE"
+    action = "DELETE" if assessment.deletes else "CLEAR DATA IN" if kind == "patch" else "REPLACE"
     lines = [f"{action} the sequence {record.name or '(unnamed)'!r}?", _facts(record)]
     if assessment.clears:
-        lines.append(f"This PUT clears what the sequence has now in: {', '.join(assessment.clears)}.")
+        lines.append(f"This clears what the sequence has now in: {', '.join(assessment.clears)}.")
     if assessment.deletes:
         lines.append("The audit log keeps a copy; restore_sequence can re-create it under a new id.")
     lines.append(f"To confirm, type the sequence's name: {confirmation_text(record)}")
@@ -154,6 +177,12 @@ class DeleteBudget:
                 f"the next is possible in about {wait} minutes"
             )
 
-    def spend(self) -> None:
+    def reserve(self) -> float:
+        """Take one delete from this hour's budget; `release` gives it back if the delete fails."""
         self.check()
-        self._spent.append(self.clock())
+        stamp = self.clock()
+        self._spent.append(stamp)
+        return stamp
+
+    def release(self, stamp: float) -> None:
+        self._spent.remove(stamp)

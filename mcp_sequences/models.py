@@ -15,9 +15,17 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 IdValue = str | int
 
 
-def _bool_to_text(value: Any) -> Any:
-    """`deleted` is a string in the API; a model that sends true/false means "true"/"false"."""
-    return str(value).lower() if isinstance(value, bool) else value
+# `deleted` is a string in the API. Models spell it many ways; what is sent is always the canonical
+# "true"/"false", so the guardrails judge exactly what the API will receive.
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "off"})
+
+
+def _canonical_flag(value: Any) -> Any:
+    text = str(value).strip().lower() if isinstance(value, bool | str) else None
+    if text in TRUE_WORDS:
+        return "true"
+    return "false" if text in FALSE_WORDS else value
 
 
 class Open(BaseModel):
@@ -90,8 +98,8 @@ class SequenceFields(BaseModel):
     template: str | None = Field(None, description="Default email template (id or name) for the sequence.")
     startDate: str | None = Field(None, description="Date the sequence starts, ISO 8601 (YYYY-MM-DD).")
     endDate: str | None = Field(None, description="Date the sequence ends, ISO 8601 (YYYY-MM-DD).")
-    deleted: Annotated[str | None, BeforeValidator(_bool_to_text)] = Field(
-        None, description="The API's soft-delete flag as a string, 'true' or 'false'."
+    deleted: Annotated[str | None, BeforeValidator(_canonical_flag)] = Field(
+        None, description="The API's soft-delete flag as a string, 'true' or 'false'. Setting it to 'true' deletes."
     )
 
 
@@ -144,6 +152,10 @@ class DryRunnable(BaseModel):
 
     dry_run: bool | None = Field(None, description="True when nothing was sent; `request` is what would have been.")
     request: PlannedRequest | None = Field(None, description="With dry_run: the exact request the call would send.")
+    verdict: str | None = Field(
+        None,
+        description="With dry_run: what a real call would meet (sent as is, a confirmation, or a refusal and why).",
+    )
 
 
 class WrittenSequence(Sequence, DryRunnable):
@@ -172,4 +184,8 @@ class RestoreResult(DryRunnable):
     """What restore_sequence did."""
 
     restored_from: str = Field(description="Id the sequence had before it was deleted.")
-    sequence: Sequence | None = Field(None, description="The re-created sequence, with the id the API gave it.")
+    in_place: bool = Field(
+        description="True: the API still held the record, which was restored under its own id; "
+        "False: it was re-created under a new id."
+    )
+    sequence: Sequence | None = Field(None, description="The restored sequence, with its id.")

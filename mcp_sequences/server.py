@@ -81,7 +81,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
 def enabled_tools(settings: Settings) -> list[ToolSpec]:
     """The tools this configuration offers; a tool not offered cannot be called either."""
     known = {spec.name for spec in ALL_TOOLS}
-    unknown = sorted(set(settings.tools or ()) | set(settings.exclude_tools) - known)
+    unknown = sorted((set(settings.tools or ()) | set(settings.exclude_tools)) - known)
     if unknown:
         raise ValueError(f"unknown tool names {unknown} in --tools/--exclude-tools; known: {sorted(known)}")
     return [

@@ -16,9 +16,10 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
@@ -28,7 +29,7 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from mcp_sequences.audit import AuditLog
+from mcp_sequences.audit import AuditError, AuditLog
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import SequencesError
 from mcp_sequences.guard import DeleteBudget, Refused
@@ -50,6 +51,7 @@ class AppState:
     settings: Settings
     audit: AuditLog
     budget: DeleteBudget
+    restore_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
 
 def app_state(ctx: Context) -> AppState:
@@ -128,7 +130,7 @@ class SequencesTool(Tool):
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
                 raise ToolError(describe_invalid(self.name, cause, self.fn_metadata.arg_model)) from cause
-            if isinstance(cause, SequencesError | Refused):
+            if isinstance(cause, SequencesError | Refused | AuditError):
                 raise ToolError(f"Error executing tool {self.name}: {cause}") from cause
             raise
 

@@ -13,7 +13,7 @@ from mcp_sequences.guard import (
     marks_deleted,
     typed_correctly,
 )
-from mcp_sequences.models import Sequence
+from mcp_sequences.models import Sequence, SequenceFields
 from mcp_sequences.settings import Settings
 
 RECORD = Sequence(
@@ -32,11 +32,24 @@ def settings(**overrides: object) -> Settings:
 
 
 @pytest.mark.parametrize(
-    ("value", "deletes"),
-    [("true", True), (" TRUE ", True), ("1", True), ("yes", True), ("false", False), ("0", False), (None, False)],
+    ("value", "sent"),
+    [
+        ("true", "true"),
+        (" TRUE ", "true"),
+        ("1", "true"),
+        ("yes", "true"),
+        (True, "true"),
+        ("off", "false"),
+        (False, "false"),
+        ("0", "false"),
+        ("maybe", "maybe"),
+        (None, None),
+    ],
 )
-def test_which_values_of_deleted_mean_deleted(value: str | None, deletes: bool) -> None:
-    assert marks_deleted({"deleted": value}) is deletes
+def test_the_deleted_flag_is_sent_canonically_and_judged_as_sent(value: object, sent: str | None) -> None:
+    """Whatever a model writes, the API receives "true"/"false", and the guardrails judge exactly that."""
+    flag = SequenceFields(deleted=value).deleted
+    assert flag == sent and marks_deleted({"deleted": flag}) is (sent == "true")
 
 
 @pytest.mark.parametrize(
@@ -45,21 +58,22 @@ def test_which_values_of_deleted_mean_deleted(value: str | None, deletes: bool) 
         ("delete", {}, True, (), True),
         ("patch", {"name": "x"}, False, (), False),
         ("patch", {"deleted": "true"}, True, (), True),
+        ("patch", {"steps": [], "name": "y"}, False, ("steps",), True),
         (
             "replace",
-            {
-                "name": "x",
-                "status": "active",
-                "tags": ["vip"],
-                "steps": [],
-                "deleted": "false",
-                "startDate": "2026-01-05",
-            },
+            {"name": "x", "status": "active", "tags": ["vip"], "steps": [{}], "startDate": "2026-01-05"},
             False,
             (),
             False,
         ),
-        ("replace", {"name": "x"}, False, ("status", "tags", "steps", "startDate", "deleted"), True),
+        ("replace", {"name": "x"}, False, ("status", "tags", "steps", "startDate"), True),
+        (
+            "replace",
+            {"name": "x", "status": "active", "tags": [], "steps": None, "startDate": ""},
+            False,
+            ("tags", "steps", "startDate"),
+            True,
+        ),
     ],
 )
 def test_what_needs_a_yes_under_confirm(kind, change, deletes, clears, needs_yes) -> None:
@@ -102,7 +116,8 @@ def test_removing_a_protecting_tag_is_refused_but_other_edits_pass() -> None:
 
 def test_cleared_fields_ignore_what_is_empty_already() -> None:
     record = Sequence(id="s", name="n", tags=[], code="", status="draft")
-    assert cleared_fields(record, {"name": "n"}) == ("status",)
+    assert cleared_fields("replace", record, {"name": "n"}) == ("status",)
+    assert cleared_fields("patch", record, {"tags": [], "code": None}) == ()
 
 
 @pytest.mark.parametrize(
@@ -121,7 +136,7 @@ def test_the_message_says_what_happens_to_what() -> None:
     message = confirmation_message("replace", RECORD, verdict)
     assert message.startswith("REPLACE the sequence 'Q4 Renewals'?")
     assert "id s1; status active; 1 step; starts 2026-01-05" in message
-    assert "clears what the sequence has now in: tags, status, steps, startDate, deleted" in message
+    assert "This clears what the sequence has now in: tags, status, steps, startDate." in message
     assert message.endswith("type the sequence's name: Q4 Renewals")
 
 
@@ -136,15 +151,23 @@ class Clock:
 def test_the_delete_budget_refills_an_hour_after_each_delete() -> None:
     clock = Clock()
     budget = DeleteBudget(limit=2, clock=clock)
-    budget.spend()
+    budget.reserve()
     clock.now += 600
-    budget.spend()
+    budget.reserve()
     with pytest.raises(Refused, match=r"2 deletes an hour \(--max-deletes\).*about 50 minutes"):
         budget.check()
     clock.now += 3000  # the first delete is now an hour old
-    budget.spend()
+    budget.reserve()
     with pytest.raises(Refused):
-        budget.spend()
+        budget.reserve()
+
+
+def test_a_released_reservation_is_given_back() -> None:
+    budget = DeleteBudget(limit=1)
+    budget.release(budget.reserve())
+    budget.reserve()
+    with pytest.raises(Refused):
+        budget.check()
 
 
 def test_a_zero_budget_refuses_at_once() -> None:

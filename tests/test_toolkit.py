@@ -48,8 +48,8 @@ async def test_upstream_404_tells_the_model_what_to_do(client: Client) -> None:
 
 
 async def test_upstream_422_carries_the_api_message(client: Client) -> None:
-    text = await fail(client, "patch_sequence", {"id": FIRST_ID, "name": ""})
-    assert "HTTP 422" in text and "The API said" in text and "name" in text
+    text = await fail(client, "list_sequences", {"p": "status=active"})
+    assert "HTTP 422" in text and "The API said" in text and "p must be a JSON object" in text
 
 
 async def test_a_refused_key_says_so_and_leaks_nothing(sandbox: Starlette) -> None:

@@ -14,7 +14,7 @@ from mcp_sequences.client import delete_call
 from mcp_sequences.guard import Kind
 from mcp_sequences.models import DeleteResult
 from mcp_sequences.toolkit import tool
-from mcp_sequences.tools.guarded import Answer, Before, ChangeArgs, change, planned
+from mcp_sequences.tools.guarded import Answer, Before, ChangeArgs, change, planned, verdict
 
 
 class DeleteSequenceArgs(ChangeArgs):
@@ -32,6 +32,6 @@ async def delete_sequence(args: DeleteSequenceArgs, ctx: Context, before: Before
     """
     call = delete_call(args.id)
     if args.dry_run:
-        return planned(call, DeleteResult, deleted=False, id=args.id)
+        return planned(call, DeleteResult, verdict(args.KIND, before, {}, ctx), deleted=False, id=args.id)
     response = await change(ctx, "delete_sequence", args, call, before, answer)
     return DeleteResult(deleted=True, id=args.id, name=before.name, snapshot=before, response=response)

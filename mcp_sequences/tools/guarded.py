@@ -1,16 +1,18 @@
-"""The one path every write takes: dry run, guardrails, the person's yes, audit, then the API.
+"""The one path every write takes: guardrails, the person's yes, the audit log, then the API.
 
 Writes that change an existing sequence (update, patch, delete) first read it: the guardrails
 judge the change against it, the person is shown it, and the audit log keeps it. The question to
 the person is asked by a resolver (`Resolve`/`Elicit`), which works in both protocol eras; the
 decision is taken again in the tool body from the answer, so an answer can only ever refuse
 what the rules would otherwise allow, never allow what they refuse.
+
+A dry run takes the same path up to the question: it reads, judges and reports what a real call
+would meet (`verdict`), and neither asks nor sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -26,21 +28,35 @@ from mcp.server.mcpserver.resolve import (
 from pydantic import BaseModel, Field
 
 from mcp_sequences import shaping
-from mcp_sequences.audit import AuditEntry, Outcome
+from mcp_sequences.audit import AuditEntry, AuditError, Outcome
 from mcp_sequences.client import Call
 from mcp_sequences.errors import SequencesError
-from mcp_sequences.guard import Assessment, Kind, Refused, assess, confirmation_message, describe, typed_correctly
+from mcp_sequences.guard import (
+    Assessment,
+    Kind,
+    Refused,
+    assess,
+    confirmation_message,
+    describe,
+    is_delete,
+    typed_correctly,
+)
 from mcp_sequences.models import DryRunnable, PlannedRequest, Sequence
 from mcp_sequences.toolkit import ToolArgs, app_state
 from mcp_sequences.tools.reads import SequenceRef
 
 Result = TypeVar("Result", bound=DryRunnable)
+SENT_AS_IS = "a real call would be sent as is"
 
 
 class WriteArgs(ToolArgs):
     """Arguments every write tool shares."""
 
-    dry_run: bool = Field(False, description="True: return the exact request this call would send, and send nothing.")
+    dry_run: bool = Field(
+        False,
+        description="True: return the exact request this call would send and what the guardrails would say; "
+        "send nothing and ask nobody.",
+    )
 
 
 class ChangeArgs(SequenceRef, WriteArgs):
@@ -54,9 +70,10 @@ def body(args: ToolArgs) -> dict[str, Any]:
     return args.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"id", "dry_run"})
 
 
-def planned(call: Call, result: type[Result], **fields: Any) -> Result:
-    """A dry run's answer: the request, unsent."""
-    return result(dry_run=True, request=PlannedRequest(method=call.method, path=call.path, body=call.body), **fields)
+def planned(call: Call, result: type[Result], verdict: str = SENT_AS_IS, **fields: Any) -> Result:
+    """A dry run's answer: the request, unsent, and what a real call would meet."""
+    request = PlannedRequest(method=call.method, path=call.path, body=call.body)
+    return result(dry_run=True, request=request, verdict=verdict, **fields)
 
 
 class TypeTheName(BaseModel):
@@ -86,18 +103,16 @@ NO_BACK_CHANNEL = (
 )
 
 
-async def fetch_before(args: ChangeArgs, ctx: Context) -> Sequence | None:
-    """The record as it is now (None for a dry run, which judges and asks nothing)."""
-    if args.dry_run:
-        return None
+async def fetch_before(args: ChangeArgs, ctx: Context) -> Sequence:
+    """The record as it is now: judged, shown to the person, and kept in the audit log."""
     return shaping.sequence(await app_state(ctx).api.get(args.id))
 
 
 async def ask_person(
-    args: ChangeArgs, before: Annotated[Sequence | None, Resolve(fetch_before)], ctx: Context
+    args: ChangeArgs, before: Annotated[Sequence, Resolve(fetch_before)], ctx: Context
 ) -> Elicit[TypeTheName] | NoQuestion | CannotAsk:
     """Ask only when the rules allow the write and want a yes for it."""
-    if before is None:
+    if args.dry_run:
         return NoQuestion()
     try:
         assessment = judge(args.KIND, before, body(args), ctx)
@@ -111,7 +126,7 @@ async def ask_person(
     return Elicit(confirmation_message(args.KIND, before, assessment), TypeTheName)
 
 
-Before = Annotated[Sequence | None, Resolve(fetch_before)]
+Before = Annotated[Sequence, Resolve(fetch_before)]
 Answer = Annotated[ElicitationResult[TypeTheName], Resolve(ask_person)]
 
 
@@ -121,6 +136,18 @@ def judge(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) ->
     if assessment.deletes:
         state.budget.check()
     return assessment
+
+
+def verdict(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> str:
+    """What a real call would meet, in words, for a dry run."""
+    try:
+        assessment = judge(kind, before, change, ctx)
+    except Refused as refusal:
+        return f"a real call would be refused: {refusal}"
+    if not assessment.needs_yes:
+        return SENT_AS_IS
+    what = "it deletes the sequence" if assessment.deletes else f"it clears {', '.join(assessment.clears)}"
+    return f"a real call would ask the person to type the sequence's name ({what})"
 
 
 def why_not_ask(ctx: Context) -> str | None:
@@ -155,66 +182,70 @@ def require_yes(answer: ElicitationResult[Any], before: Sequence) -> None:
         raise Refused(f"the name typed does not match {describe(before)}")
 
 
+@dataclass
+class Attempt:
+    """One write on its way to the API, and the audit line that records what became of it."""
+
+    ctx: Context
+    tool: str
+    call: Call
+    sequence_id: str | None
+    before: Sequence | None = None
+    deletes: bool = False
+
+    def refuse(self, refusal: Refused, verb: str = "changed") -> Refused:
+        """Record a refusal; the error to raise says nothing was done, and why."""
+        self.record("refused", detail=str(refusal))
+        return Refused(f"Nothing was {verb}: {refusal}.")
+
+    async def send(self, *, new_id: bool = False) -> Any:
+        """Send, then record the outcome. With `new_id`, the line names the id the API gave."""
+        audit = app_state(self.ctx).audit
+        try:
+            audit.check_writable()
+        except AuditError as exc:  # no record, no write: a delete must stay restorable
+            raise Refused(f"Nothing was sent: {exc}") from exc
+        try:
+            raw = await app_state(self.ctx).api.send(self.call)
+        except SequencesError as exc:
+            self.record("failed", detail=str(exc))
+            raise
+        created = shaping.sequence(raw).id if new_id else None
+        self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
+        return raw
+
+    def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
+        token = get_access_token()
+        app_state(self.ctx).audit.record(
+            AuditEntry(
+                tool=self.tool,
+                sequence_id=self.sequence_id if self.sequence_id is not None or created is None else str(created),
+                caller=token.client_id if token else None,
+                method=self.call.method,
+                path=self.call.path,
+                body=self.call.body,
+                outcome=outcome,
+                detail=detail,
+                before=self.before.model_dump(mode="json", exclude_unset=True) if self.before else None,
+                deletes=self.deletes,
+            )
+        )
+
+
 async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: Sequence, answer: Any) -> Any:
-    """Judge, confirm, spend the delete budget, then send: a refusal at any step is audited."""
-    state = app_state(ctx)
+    """Judge, confirm, reserve a delete from the budget, then send; every refusal is audited."""
+    budget = app_state(ctx).budget
+    attempt = Attempt(ctx, tool, call, args.id, before, deletes=is_delete(args.KIND, call.body or {}))
     try:
         assessment = judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
             require_yes(answer, before)
-        if assessment.deletes:
-            state.budget.spend()
+        reservation = budget.reserve() if assessment.deletes else None
     except Refused as refusal:
-        audit(ctx, tool, call, args.id, "refused", detail=str(refusal), before=before)
-        verb = "deleted" if args.KIND == "delete" else "changed"
-        raise Refused(f"Nothing was {verb}: {refusal}.") from refusal
-    return await send(ctx, tool, call, args.id, before=before, deletes=assessment.deletes)
-
-
-async def send(
-    ctx: Context,
-    tool: str,
-    call: Call,
-    sequence_id: str | None,
-    *,
-    before: Sequence | None = None,
-    deletes: bool = False,
-    outcome_note: Callable[[Any], str] | None = None,
-) -> Any:
-    """Send a write and audit what became of it (`outcome_note` describes a success, e.g. a new id)."""
-    entry = partial(audit, ctx, tool, call, sequence_id, before=before, deletes=deletes)
+        raise attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
     try:
-        raw = await app_state(ctx).api.send(call)
-    except SequencesError as exc:
-        entry("failed", detail=str(exc))
+        return await attempt.send()
+    except (SequencesError, Refused):
+        if reservation is not None:  # a delete the API refused does not count against the hour
+            budget.release(reservation)
         raise
-    entry("ok", detail=outcome_note(raw) if outcome_note else None)
-    return raw
-
-
-def audit(
-    ctx: Context,
-    tool: str,
-    call: Call,
-    sequence_id: str | None,
-    outcome: Outcome,
-    *,
-    before: Sequence | None,
-    deletes: bool = False,
-    detail: str | None = None,
-) -> None:
-    token = get_access_token()
-    app_state(ctx).audit.record(
-        AuditEntry(
-            tool=tool,
-            sequence_id=sequence_id,
-            caller=token.client_id if token else None,
-            method=call.method,
-            path=call.path,
-            body=call.body,
-            outcome=outcome,
-            detail=detail,
-            before=before.model_dump(mode="json", exclude_unset=True) if before else None,
-            deletes=deletes,
-        )
-    )

@@ -1,20 +1,21 @@
-"""restore_sequence: bring back a deleted sequence from the audit log's copy of it."""
+"""restore_sequence: bring back a sequence deleted through this server, from the audit log's copy."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry
-from mcp_sequences.client import create_call
-from mcp_sequences.models import RestoreResult
+from mcp_sequences.client import create_call, replace_call
+from mcp_sequences.errors import NotFoundError
+from mcp_sequences.guard import Refused
+from mcp_sequences.models import RestoreResult, Sequence
 from mcp_sequences.toolkit import app_state, tool
-from mcp_sequences.tools.guarded import ChangeArgs, planned, send
+from mcp_sequences.tools.guarded import Attempt, ChangeArgs, planned
 
-# The API assigns these on create; the rest of the snapshot is sent back as it was.
+# The API assigns these; the rest of the copy is sent back as it was.
 ASSIGNED_BY_API = ("id", "_id", "createdAt", "updatedAt")
 
 
@@ -24,22 +25,24 @@ class RestoreSequenceArgs(ChangeArgs):
 
 @tool("Restore a deleted sequence")
 async def restore_sequence(args: RestoreSequenceArgs, ctx: Context) -> RestoreResult:
-    """Re-create a sequence deleted through this server, from the copy its audit log kept.
+    """Bring back a sequence deleted through this server, from the copy its audit log kept.
 
-    Give the id the sequence had. Everything it had is sent back (name, steps, schedule, owner,
-    contacts, tags...), marked not deleted; the API gives it a new id, returned in `sequence`.
-    A sequence is restored once: a second call says where the first restore went.
+    Give the id the sequence had. Everything it had is written back (name, steps, schedule, owner,
+    contacts, tags...), marked not deleted. If the API still holds the record (a delete by
+    deleted: "true"), it is restored in place under its own id; otherwise it is re-created and the
+    API gives it a new id, returned in `sequence`. A sequence is restored once: a second call
+    says where the first restore went.
     """
-    deletion = _deletion(ctx, args.id)
-    call = create_call(restorable(deletion.before or {}))
-    if args.dry_run:
-        return planned(call, RestoreResult, restored_from=args.id)
-    raw = await send(ctx, "restore_sequence", call, args.id, outcome_note=lambda r: f"restored as {_new_id(r)}")
-    return RestoreResult(restored_from=args.id, sequence=shaping.sequence(raw))
-
-
-def _new_id(raw: Any) -> Any:
-    return shaping.sequence(raw).id
+    state = app_state(ctx)
+    async with state.restore_lock:  # check-then-create must not interleave within this process
+        snapshot = restorable(_deletion(ctx, args.id).before or {})
+        in_place = await _still_there(ctx, args.id)
+        call = replace_call(args.id, snapshot) if in_place else create_call(snapshot)
+        if args.dry_run:
+            return planned(call, RestoreResult, restored_from=args.id, in_place=in_place)
+        raw = await Attempt(ctx, "restore_sequence", call, args.id).send(new_id=not in_place)
+    restored = shaping.sequence(raw, fallback_id=args.id if in_place else None)
+    return RestoreResult(restored_from=args.id, sequence=restored, in_place=in_place)
 
 
 def restorable(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -47,12 +50,23 @@ def restorable(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def _deletion(ctx: Context, sequence_id: str) -> AuditEntry:
+    """The delete to undo; a restore that cannot be done is refused, and audited as such."""
     deleted, restored = app_state(ctx).audit.deletion_of(sequence_id)
     if deleted is None:
-        raise ToolError(
-            f"The audit log has no delete of sequence {sequence_id!r}: only sequences deleted through this "
-            "server (with this --audit-log) can be restored."
+        reason = (
+            f"the audit log has no delete of sequence {sequence_id!r}: only sequences deleted through this "
+            "server (with this --audit-log) can be restored"
         )
-    if restored is not None:
-        raise ToolError(f"Sequence {sequence_id!r} was already restored at {restored.time}: {restored.detail}.")
-    return deleted
+    elif restored is not None:
+        reason = f"sequence {sequence_id!r} was already restored at {restored.time} ({restored.detail or 'in place'})"
+    else:
+        return deleted
+    raise Attempt(ctx, "restore_sequence", create_call({}), sequence_id).refuse(Refused(reason), "restored")
+
+
+async def _still_there(ctx: Context, sequence_id: str) -> bool:
+    try:
+        record: Sequence = shaping.sequence(await app_state(ctx).api.get(sequence_id))
+    except NotFoundError:
+        return False
+    return record.id is not None

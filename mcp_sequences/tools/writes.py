@@ -17,7 +17,7 @@ from mcp_sequences.client import activity_call, create_call, patch_call, replace
 from mcp_sequences.guard import Kind
 from mcp_sequences.models import SequenceFields, WrittenActivity, WrittenSequence
 from mcp_sequences.toolkit import tool
-from mcp_sequences.tools.guarded import Answer, Before, ChangeArgs, WriteArgs, body, change, planned, send
+from mcp_sequences.tools.guarded import Answer, Attempt, Before, ChangeArgs, WriteArgs, body, change, planned, verdict
 
 NAME_DOC = "Name of the sequence, shown in the CRM (required)."
 
@@ -58,7 +58,8 @@ async def create_sequence(args: CreateSequenceArgs, ctx: Context) -> WrittenSequ
     call = create_call(body(args))
     if args.dry_run:
         return planned(call, WrittenSequence)
-    return shaping.sequence(await send(ctx, "create_sequence", call, None), model=WrittenSequence)
+    raw = await Attempt(ctx, "create_sequence", call, None).send(new_id=True)
+    return shaping.sequence(raw, model=WrittenSequence)
 
 
 @tool("Replace a sequence", destructive=True, idempotent=True)
@@ -71,7 +72,7 @@ async def update_sequence(args: UpdateSequenceArgs, ctx: Context, before: Before
     """
     call = replace_call(args.id, body(args))
     if args.dry_run:
-        return planned(call, WrittenSequence)
+        return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
     raw = await change(ctx, "update_sequence", args, call, before, answer)
     return shaping.sequence(raw, fallback_id=args.id, model=WrittenSequence)
 
@@ -86,7 +87,7 @@ async def patch_sequence(args: PatchSequenceArgs, ctx: Context, before: Before, 
     """
     call = patch_call(args.id, body(args))
     if args.dry_run:
-        return planned(call, WrittenSequence)
+        return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
     raw = await change(ctx, "patch_sequence", args, call, before, answer)
     return shaping.sequence(raw, fallback_id=args.id, model=WrittenSequence)
 
@@ -102,5 +103,6 @@ async def create_sequence_activity(args: CreateActivityArgs, ctx: Context) -> Wr
     if args.dry_run:
         return planned(call, WrittenActivity)
     sequence_id = args.activity.get("sequenceId")
-    raw = await send(ctx, "create_sequence_activity", call, sequence_id if isinstance(sequence_id, str) else None)
+    attempt = Attempt(ctx, "create_sequence_activity", call, sequence_id if isinstance(sequence_id, str) else None)
+    raw = await attempt.send()
     return shaping.activity(raw, model=WrittenActivity)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from starlette.applications import Starlette
 
@@ -42,22 +44,22 @@ async def test_the_person_sees_what_they_are_deleting(sandbox: Starlette, mode: 
 @pytest.mark.parametrize(
     ("person", "reason"),
     [
-        (Person("accept", {"name": "Q1 Enterprise"}), "the name typed does not match"),
-        (Person("decline"), "declined"),
-        (Person("cancel"), "dismissed"),
-        (None, "does not support MCP elicitation"),
+        (lambda: Person("accept", {"name": "Q1 Enterprise"}), "the name typed does not match"),
+        (lambda: Person("decline"), "declined"),
+        (lambda: Person("cancel"), "dismissed"),
+        (lambda: None, "does not support MCP elicitation"),
     ],
     ids=["wrong-name", "declined", "cancelled", "client-cannot-elicit"],
 )
 async def test_anything_but_the_name_deletes_nothing(
-    sandbox: Starlette, mode: str, person: Person | None, reason: str
+    sandbox: Starlette, mode: str, person: Callable[[], Person | None], reason: str
 ) -> None:
-    async with connect(sandbox, mode, elicitation_callback=person) as client:
+    async with connect(sandbox, mode, elicitation_callback=person()) as client:
         result = await client.call_tool("delete_sequence", {"id": FIRST_ID})
     assert result.is_error is True
     assert "Nothing was deleted" in result.content[0].text and reason in result.content[0].text
     assert DELETE not in journal(sandbox) and still_there(sandbox)
-    assert [(e["outcome"], e["deletes"]) for e in audit_lines()] == [("refused", False)]
+    assert [(e["outcome"], e["deletes"]) for e in audit_lines()] == [("refused", True)]
 
 
 @pytest.mark.parametrize("forged", [{"confirm": True}, {"name": FIRST_NAME}, {"requestState": "v1.x"}])
@@ -82,4 +84,6 @@ async def test_a_dry_run_sends_and_asks_nothing(sandbox: Starlette, mode: str) -
         result = await client.call_tool("delete_sequence", {"id": FIRST_ID, "dry_run": True})
     assert result.structured_content["request"] == {"method": "DELETE", "path": DELETE[1], "body": None}
     assert result.structured_content["dry_run"] is True and result.structured_content["deleted"] is False
-    assert journal(sandbox) == [] and person.shown == [] and audit_lines() == []
+    assert "ask the person to type the sequence's name" in result.structured_content["verdict"]
+    assert journal(sandbox) == [("GET", f"/api/v2/sequences/{FIRST_ID}")]
+    assert person.shown == [] and audit_lines() == [] and still_there(sandbox)

@@ -37,10 +37,13 @@ async def test_patch_sends_only_the_fields_given(client: Client, sandbox: Starle
     assert patched["status"] == "paused" and patched["steps"] == before["steps"]
 
 
-async def test_patch_can_set_a_field_to_null(client: Client, sandbox: Starlette) -> None:
-    patched = await call(client, "patch_sequence", {"id": FIRST_ID, "endDate": None})
+async def test_patch_can_set_a_field_to_null_once_the_person_agrees(sandbox: Starlette, mode: str) -> None:
+    """Emptying a field that holds data is a loss like a PUT that leaves it out: the person confirms."""
+    person = Person.typing_the_name()
+    async with connect(sandbox, mode, elicitation_callback=person) as client:
+        patched = await call(client, "patch_sequence", {"id": FIRST_ID, "endDate": None})
     assert sandbox.state.journal[-1].body == {"endDate": None}
-    assert patched["endDate"] is None
+    assert patched["endDate"] is None and "This clears what the sequence has now in: endDate." in person.shown[0]
 
 
 async def test_create_activity_sends_the_object_unchanged(client: Client, sandbox: Starlette) -> None:
