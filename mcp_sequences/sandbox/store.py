@@ -69,6 +69,8 @@ class SequenceStore:
         whether anything was inserted.
         """
         with self._lock, self._conn:
+            # Take the write lock before looking: two processes opening one new file must not both seed it.
+            self._conn.execute("BEGIN IMMEDIATE")
             if self._conn.execute("SELECT 1 FROM sequences LIMIT 1").fetchone():
                 return False
             for record in records:

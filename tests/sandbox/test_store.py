@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -99,3 +100,25 @@ def test_file_database_persists_and_creates_parent_dirs(tmp_path: Path) -> None:
     second.close()
     with closing(sqlite3.connect(db_path)) as conn:
         assert conn.execute("SELECT COUNT(*) FROM activities").fetchone() == (1,)
+
+
+def test_two_stores_seeding_one_new_file_at_once_seed_it_once(tmp_path: Path) -> None:
+    """Two --sandbox replicas started together on a new file (found by the replica tests)."""
+    path = tmp_path / "shared.db"
+    stores = [SequenceStore(path) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[bool] = []
+
+    def seed(store: SequenceStore) -> None:
+        barrier.wait()
+        results.append(store.seed(SEED_SEQUENCES))
+
+    threads = [threading.Thread(target=seed, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(results) == [False, True]
+    assert len(stores[0].list_sequences()) == len(SEED_SEQUENCES)
+    for store in stores:
+        store.close()
