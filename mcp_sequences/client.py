@@ -1,7 +1,8 @@
-"""The Sequences API over one shared `httpx.AsyncClient`: paths, ids, auth and error mapping.
+"""The Sequences API over one shared `httpx.AsyncClient`: paths, ids, auth, limits and error mapping.
 
 This module knows HTTP and nothing of MCP. It returns the API's JSON as parsed, untouched;
-`shaping.py` turns that into the tools' result models.
+`shaping.py` turns that into the tools' result models. Pacing and retries live in transport.py;
+here every call gets one deadline for all its attempts, and answers are read only up to a cap.
 """
 
 from __future__ import annotations
@@ -10,23 +11,35 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 
 from mcp_sequences import __version__
+from mcp_sequences.auth import SignInAuth, SignInError
 from mcp_sequences.errors import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
     InvalidIdError,
+    ResponseTooLargeError,
+    SignInFailedError,
+    ThrottledError,
     error_for_status,
 )
 from mcp_sequences.settings import Settings
+from mcp_sequences.transport import (
+    DEFAULT_RETRY,
+    PacedTransport,
+    PacingExceeded,
+    RateLimiter,
+    RetryPolicy,
+    RetryTransport,
+)
 
 SEQUENCES = "/api/v2/sequences"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _ID_RE = re.compile(ID_PATTERN)
 MAX_CONNECTIONS = 20
-CONNECT_TIMEOUT = 10.0
 
 
 def check_id(sequence_id: str) -> str:
@@ -39,18 +52,29 @@ def check_id(sequence_id: str) -> str:
     return sequence_id
 
 
-def make_http_client(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The process's one upstream client: pooled connections, bounded timeouts, bearer auth."""
+def make_http_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY
+) -> httpx.AsyncClient:
+    """The process's one upstream client: pooled, paced, retried, bounded, authenticated."""
+    network = transport or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=MAX_CONNECTIONS))
+    limiter = RateLimiter(settings.rate_per_minute, settings.rate_per_hour)
     headers = {"Accept": "application/json", "User-Agent": f"mcp-sequences/{__version__}"}
     if settings.api_key is not None:
         headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
     return httpx.AsyncClient(
         base_url=settings.base_url,
         headers=headers,
-        timeout=httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)),
-        limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
-        transport=transport,
+        auth=_sign_in(settings),
+        timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        transport=RetryTransport(PacedTransport(network, limiter, settings.max_rate_wait), retry),
     )
+
+
+def _sign_in(settings: Settings) -> httpx.Auth | None:
+    """Sign-in is used only when there is no API key to send."""
+    if settings.api_key is not None or settings.email is None or settings.password is None:
+        return None
+    return SignInAuth(settings.email, settings.password.get_secret_value())
 
 
 @dataclass(frozen=True)
@@ -96,8 +120,14 @@ def activity_call(body: dict[str, Any]) -> Call:
 class SequencesClient:
     """Sends `Call`s; one shortcut per endpoint of the Sequences API."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, deadline: float, max_bytes: int) -> None:
         self._http = http
+        self._deadline = deadline
+        self._max_bytes = max_bytes
+
+    @classmethod
+    def from_settings(cls, http: httpx.AsyncClient, settings: Settings) -> SequencesClient:
+        return cls(http, deadline=settings.timeout, max_bytes=settings.max_response_bytes)
 
     async def list(self, params: dict[str, Any]) -> Any:
         return await self.send(list_call(params))
@@ -121,12 +151,31 @@ class SequencesClient:
         return await self.send(activity_call(body))
 
     async def send(self, call: Call) -> Any:
-        method, subject = call.method, call.subject
+        """One call, every attempt of it within one deadline; the answer parsed, or a SequencesError."""
         try:
-            response = await self._http.request(method, call.path, json=call.body, params=call.params)
+            with anyio.fail_after(self._deadline):
+                response = await self._exchange(call)
+        except TimeoutError as exc:
+            raise APITimeoutError(
+                f"The API did not answer {call.method} {call.subject} within {self._deadline:g} s, retries "
+                "included; try again later, or narrow the request (fields, limit)."
+            ) from exc
+        if not response.is_success:
+            raise error_for_status(response, call.subject)
+        return _json(response, call.subject)
+
+    async def _exchange(self, call: Call) -> httpx.Response:
+        """Send and read the answer (up to the cap), mapping transport failures to our errors."""
+        request = self._http.build_request(call.method, call.path, json=call.body, params=call.params)
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                return await _read_capped(response, self._max_bytes, call.subject)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException as exc:
             raise APITimeoutError(
-                f"The API did not answer in time ({method} {subject}); try again, or narrow the request."
+                f"The API did not answer in time ({call.method} {call.subject}); try again, or narrow the request."
             ) from exc
         except httpx.TransportError as exc:
             raise APIConnectionError(
@@ -134,10 +183,36 @@ class SequencesClient:
                 f"({type(exc).__name__}); check ICLOUDREADY_BASE_URL and the network, then try again."
             ) from exc
         except httpx.RequestError as exc:  # an undecodable body, a redirect loop
-            raise APIResponseError(f"The API's answer for {subject} could not be read ({type(exc).__name__}).") from exc
-        if not response.is_success:
-            raise error_for_status(response, subject)
-        return _json(response, subject)
+            raise APIResponseError(
+                f"The API's answer for {call.subject} could not be read ({type(exc).__name__})."
+            ) from exc
+        except PacingExceeded as exc:
+            raise ThrottledError(str(exc)) from exc
+        except SignInError as exc:
+            raise SignInFailedError(f"Could not sign in to the API: {exc}.") from exc
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int, subject: str) -> httpx.Response:
+    """The response with its body read, refused past `max_bytes` rather than loaded whole."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLargeError(_too_large(subject, int(declared), max_bytes))
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise ResponseTooLargeError(_too_large(subject, None, max_bytes))
+    # Decoded already: the copy must not claim an encoding its content no longer has.
+    headers = [(key, value) for key, value in response.headers.items() if key.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=response.request)
+
+
+def _too_large(subject: str, size: int | None, max_bytes: int) -> str:
+    said = f"{size:,} bytes" if size is not None else f"more than {max_bytes:,} bytes"
+    return (
+        f"The API's answer for {subject} is {said}, over this server's limit of {max_bytes:,}; "
+        "ask for less: a smaller limit, or only some fields (fields='id,name,status')."
+    )
 
 
 def _item(sequence_id: str) -> str:

@@ -2,9 +2,12 @@
 
     SequencesError                  base: str(error) is written for the model that called the tool
     ├── InvalidIdError              an id outside the safe character set; no request was made
+    ├── ThrottledError              our own pacing under the API's rate limit would wait too long
+    ├── SignInFailedError           email/password sign-in gave no token
     ├── APIConnectionError          the API could not be reached
-    │   └── APITimeoutError         ... or did not answer in time
-    ├── APIResponseError            the API answered 2xx with a body we cannot read
+    │   └── APITimeoutError         ... or did not answer in time (one deadline for all attempts)
+    ├── APIResponseError            the API answered with a body we cannot read
+    │   └── ResponseTooLargeError   ... or one over the size cap, refused unread
     └── APIStatusError              the API answered 3xx/4xx/5xx (`.status_code`)
         ├── RedirectError           3xx: not followed, so a login page or http->https hop cannot pass as success
         ├── BadRequestError         400
@@ -39,6 +42,14 @@ class InvalidIdError(SequencesError, ValueError):
     """An id that could change the request path; refused before any request."""
 
 
+class ThrottledError(SequencesError):
+    """This server holds back to stay under the API's rate limits, and the wait is too long."""
+
+
+class SignInFailedError(SequencesError):
+    """Signing in with ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD did not give a token."""
+
+
 class APIConnectionError(SequencesError):
     """The API could not be reached (DNS, refused connection, TLS, reset)."""
 
@@ -49,6 +60,10 @@ class APITimeoutError(APIConnectionError):
 
 class APIResponseError(SequencesError):
     """The API answered with a success status but a body that is not the JSON we expect."""
+
+
+class ResponseTooLargeError(APIResponseError):
+    """The answer is larger than --max-response-bytes; it is refused before it fills memory."""
 
 
 class APIStatusError(SequencesError):

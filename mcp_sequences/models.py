@@ -131,6 +131,7 @@ class SequencePage(BaseModel):
     limit: int | None = Field(description="Page size asked for, when known.")
     total: int | None = Field(description="Sequences matching the query across all pages, when the API says.")
     has_more: bool = Field(description="True when another page probably follows: call again with page + 1.")
+    note: str | None = Field(None, description="Set when this page was cut short to fit; says how to see the rest.")
 
 
 class Activity(Open):

@@ -56,7 +56,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
                 upstream, wire = _open_sandbox(settings, stack)
             http = await stack.enter_async_context(make_http_client(upstream, wire))
             yield AppState(
-                api=SequencesClient(http),
+                api=SequencesClient.from_settings(http, settings),
                 settings=settings,
                 audit=AuditLog(settings.audit_log),
                 budget=DeleteBudget(settings.max_deletes),

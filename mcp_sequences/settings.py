@@ -43,6 +43,17 @@ class Settings(BaseSettings):
         description="Bearer API key for the iCloudReady API.",
         json_schema_extra={"env_only": True},
     )
+    email: str | None = Field(
+        None,
+        validation_alias="ICLOUDREADY_EMAIL",
+        description="Sign in with this email and ICLOUDREADY_PASSWORD instead of an API key.",
+    )
+    password: SecretStr | None = Field(
+        None,
+        validation_alias="ICLOUDREADY_PASSWORD",
+        description="Password for ICLOUDREADY_EMAIL (sign-in gives a token, kept in memory only).",
+        json_schema_extra={"env_only": True},
+    )
     sandbox: bool = Field(
         False,
         description="Serve against the built-in SQLite sandbox instead of the real API: no key, no network.",
@@ -70,7 +81,25 @@ class Settings(BaseSettings):
         default_factory=lambda: list(LOOPBACK_ORIGINS),
         description="HTTP only: browser Origin headers accepted. Repeatable; the env var takes a JSON list.",
     )
-    timeout: float = Field(30.0, gt=0, le=600, description="Seconds an upstream API call may take.")
+    timeout: float = Field(
+        60.0, gt=0, le=600, description="Seconds one API call may take in all, retries and rate-limit waits included."
+    )
+    connect_timeout: float = Field(10.0, gt=0, le=120, description="Seconds to wait for a connection to the API.")
+    read_timeout: float = Field(30.0, gt=0, le=600, description="Seconds to wait for the API to send data.")
+    rate_per_minute: int = Field(480, ge=1, description="Most API requests a minute (the API's documented limit).")
+    rate_per_hour: int = Field(4800, ge=1, description="Most API requests an hour (the API's documented limit).")
+    max_rate_wait: float = Field(
+        10.0, ge=0, description="Longest a call waits for the rate limit; longer, and it is refused with the wait."
+    )
+    max_response_bytes: int = Field(
+        10_000_000, ge=1024, description="Largest API answer read; a larger one is refused, not loaded."
+    )
+    max_result_chars: int = Field(
+        60_000,
+        ge=1000,
+        description="Largest tool result put in the model's context; a longer list is cut, with a note saying "
+        "how to narrow it (fields, limit).",
+    )
     delete_policy: Literal["confirm", "deny", "allow"] = Field(
         "confirm",
         description="confirm: the person types the sequence's name to delete it; deny: no deletes at all "
@@ -110,6 +139,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING", description="Log level; logs always go to stderr."
     )
+
+    @model_validator(mode="after")
+    def _whole_sign_in(self) -> Settings:
+        if (self.email is None) != (self.password is None):
+            raise ValueError("sign-in needs both ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD")
+        return self
 
     @model_validator(mode="after")
     def _usable_state_key(self) -> Settings:

@@ -38,6 +38,34 @@ def sequence_page(raw: Any, page: int | None, limit: int | None) -> SequencePage
     )
 
 
+def fit(page: SequencePage, max_chars: int) -> SequencePage:
+    """Cut a page that would flood the model's context, and say how to get the rest in smaller bites."""
+    if _size(page) <= max_chars:
+        return page
+    keep = _most_items_within(page, max_chars)
+    note = (
+        f"Cut to {keep} of the {len(page.items)} sequences on this page to stay under {max_chars:,} characters. "
+        "To see them all, ask for fewer fields (e.g. fields='id,name,status,updatedAt') or a smaller limit."
+    )
+    return page.model_copy(update={"items": page.items[:keep], "note": note, "has_more": True})
+
+
+def _most_items_within(page: SequencePage, max_chars: int) -> int:
+    """Binary search: the longest prefix of the items that fits (at least one, so there is progress)."""
+    low, high = 1, len(page.items)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _size(page.model_copy(update={"items": page.items[:middle]})) <= max_chars:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _size(page: SequencePage) -> int:
+    return len(page.model_dump_json(exclude_unset=True))
+
+
 def sequence(raw: Any, fallback_id: str | None = None, model: type[S] = Sequence) -> S:
     """A single record, unwrapped from {data: {...}} and the like.
 

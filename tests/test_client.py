@@ -31,10 +31,12 @@ from mcp_sequences.errors import (
     UnprocessableEntityError,
 )
 from mcp_sequences.settings import Settings
+from mcp_sequences.transport import RetryPolicy
 
 pytestmark = pytest.mark.anyio
 
 KEY = "sk-test-7f3a9c41e2"
+NO_WAIT = RetryPolicy(base_delay=0.0)  # retries happen here, without the waits between them
 BASE_URL = "https://crm.test"
 SEQ_ID = "6650b0000000000000000001"
 PARAMS = {
@@ -80,7 +82,8 @@ def upstream() -> Upstream:
 
 def make_api(upstream: Upstream, api_key: str | None = KEY, base_url: str = BASE_URL) -> SequencesClient:
     settings = Settings(api_key=api_key, base_url=base_url)
-    return SequencesClient(make_http_client(settings, transport=httpx.MockTransport(upstream)))
+    http = make_http_client(settings, transport=httpx.MockTransport(upstream), retry=NO_WAIT)
+    return SequencesClient.from_settings(http, settings)
 
 
 @pytest.fixture

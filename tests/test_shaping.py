@@ -8,7 +8,7 @@ import pytest
 
 from mcp_sequences.errors import APIResponseError
 from mcp_sequences.models import Activity, Sequence
-from mcp_sequences.shaping import activity, sequence, sequence_page
+from mcp_sequences.shaping import activity, fit, sequence, sequence_page
 
 A = {"id": "a1", "name": "Alpha"}
 B = {"id": "b2", "name": "Beta"}
@@ -155,3 +155,12 @@ def test_an_acknowledgement_keeps_the_id_the_write_was_about(raw: dict[str, Any]
 def test_a_zero_based_page_number_from_the_api_is_kept() -> None:
     page = sequence_page({"data": [{"id": "a"}], "page": 0, "limit": 1, "total": 2}, page=3, limit=10)
     assert (page.page, page.limit, page.has_more) == (0, 1, True)
+
+
+def test_a_page_too_large_for_the_context_is_cut_with_a_note() -> None:
+    items = [{"id": str(n), "name": "x" * 500} for n in range(40)]
+    page = sequence_page({"data": items, "total": 40}, page=1, limit=40)
+    cut = fit(page, 5_000)
+    assert 1 <= len(cut.items) < 40 and len(cut.model_dump_json(exclude_unset=True)) <= 5_000
+    assert cut.has_more is True and "fields=" in cut.note and f"Cut to {len(cut.items)} of the 40" in cut.note
+    assert fit(page, 10**6) is page

@@ -52,9 +52,10 @@ async def list_sequences(args: ListSequencesArgs, ctx: Context) -> SequencePage:
     get_sequence for one sequence's full detail. Returns {items, page, limit, total, has_more};
     when has_more is true, call again with page + 1.
     """
-    params = args.model_dump(by_alias=True, exclude_none=True)
-    raw = await app_state(ctx).api.list(params)
-    return shaping.sequence_page(raw, page=args.page, limit=args.limit)
+    state = app_state(ctx)
+    raw = await state.api.list(args.model_dump(by_alias=True, exclude_none=True))
+    page = shaping.sequence_page(raw, page=args.page, limit=args.limit)
+    return shaping.fit(page, state.settings.max_result_chars)
 
 
 @tool("Get a sequence", read_only=True)

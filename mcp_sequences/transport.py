@@ -1,0 +1,167 @@
+"""What sits between the API client and the network: pacing under the API's rate limits, and retries.
+
+    SequencesClient -> httpx.AsyncClient (auth) -> RetryTransport -> PacedTransport -> network
+
+Retries are safe by construction: only idempotent methods are retried, and only on failures
+that say nothing was done (connection errors, 429, 502, 503, 504). A POST is retried only when
+the request provably never reached the server (it could not connect), so a create is never
+duplicated. Every attempt, retries included, is paced by one limiter shared by all sessions
+of the process, so the API key is never pushed past the documented 480/minute, 4,800/hour.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import anyio
+import httpx
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_RETRIES = 2  # three attempts in all
+BASE_DELAY = 0.5  # seconds; doubled each retry, with full jitter
+MAX_DELAY = 8.0
+RETRY_AFTER_CAP = 30.0  # a longer Retry-After is not waited for: the caller is told instead
+MINUTE, HOUR = 60.0, 3600.0
+
+
+class PacingExceeded(Exception):
+    """Keeping under the API's rate limit would mean waiting longer than a call may wait."""
+
+    def __init__(self, wait: float, limit: str) -> None:
+        self.wait = wait
+        super().__init__(
+            f"This server keeps under the API's limit of {limit} and that is used up: the next request "
+            f"can go in about {math.ceil(wait)} s. Try again then, or make fewer calls (larger pages)."
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = MAX_RETRIES
+    base_delay: float = BASE_DELAY
+    max_delay: float = MAX_DELAY
+    retry_after_cap: float = RETRY_AFTER_CAP
+
+    def backoff(self, retry: int) -> float:
+        """Capped exponential backoff with full jitter: retries from many clients spread out."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asked us to wait (delta-seconds or an HTTP date), if it said."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class RetryTransport(httpx.AsyncBaseTransport):
+    """Retries what can be retried without risk; returns the last response or raises the last error."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, policy: RetryPolicy = DEFAULT_RETRY) -> None:
+        self.inner = inner
+        self.policy = policy
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for retry in range(self.policy.max_retries + 1):
+            last = retry == self.policy.max_retries
+            try:
+                response = await self.inner.handle_async_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if last:
+                    raise
+                delay = self.policy.backoff(retry)  # never reached the server: safe for any method
+            except httpx.TransportError:
+                if last or request.method not in IDEMPOTENT_METHODS:
+                    raise
+                delay = self.policy.backoff(retry)
+            else:
+                delay = self._delay(request, response, retry)
+                if last or delay is None:
+                    return response
+                await response.aclose()
+            logger.info("retrying %s %s in %.2f s (retry %d)", request.method, request.url.path, delay, retry + 1)
+            await anyio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _delay(self, request: httpx.Request, response: httpx.Response, retry: int) -> float | None:
+        """How long to wait before retrying this response, or None to hand it back as it is."""
+        if response.status_code not in RETRY_STATUSES or request.method not in IDEMPOTENT_METHODS:
+            return None
+        asked = retry_after(response)
+        if asked is None:
+            return self.policy.backoff(retry)
+        return asked if asked <= self.policy.retry_after_cap else None
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass
+class RateLimiter:
+    """Sliding windows of request times: at most `per_minute` and `per_hour` requests."""
+
+    per_minute: int
+    per_hour: int
+    clock: Callable[[], float] = time.monotonic
+    _sent: deque[float] = field(default_factory=deque)
+
+    def wait_needed(self) -> tuple[float, str]:
+        """Seconds until a request may go, and which limit holds it back."""
+        now = self.clock()
+        while self._sent and now - self._sent[0] >= HOUR:
+            self._sent.popleft()
+        waits = [(0.0, "")]
+        if len(self._sent) >= self.per_hour:
+            waits.append((self._sent[-self.per_hour] + HOUR - now, f"{self.per_hour} requests an hour"))
+        recent = sum(1 for stamp in self._sent if now - stamp < MINUTE)
+        if recent >= self.per_minute:
+            waits.append((self._sent[-self.per_minute] + MINUTE - now, f"{self.per_minute} requests a minute"))
+        return max(waits)
+
+    def record(self) -> None:
+        self._sent.append(self.clock())
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Holds each request until the rate limiter lets it go, or refuses when that would take too long."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limiter: RateLimiter, max_wait: float) -> None:
+        self.inner = inner
+        self.limiter = limiter
+        self.max_wait = max_wait
+        self._lock = anyio.Lock()  # one request at a time through the check, so two cannot take one slot
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async with self._lock:
+            wait, limit = self.limiter.wait_needed()
+            if wait > self.max_wait:
+                raise PacingExceeded(wait, limit)
+            if wait > 0:
+                logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, wait)
+                await anyio.sleep(wait)
+            self.limiter.record()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
