@@ -12,6 +12,7 @@ import sys
 import typing
 from collections.abc import Sequence
 
+import anyio
 from pydantic import ValidationError
 
 from mcp_sequences import __version__
@@ -19,6 +20,10 @@ from mcp_sequences.settings import Settings, env_name
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXAMPLES = """\
+commands:
+  mcp-sequences [flags]          serve MCP (stdio unless --transport http)
+  mcp-sequences check [flags]    check the configuration: one call to the API, a verdict, exit 0 or 1
+
 examples:
   mcp-sequences --sandbox                         try it: local sandbox data, no key, no network
   ICLOUDREADY_API_KEY=... mcp-sequences           the real API, over stdio (what desktop clients launch)
@@ -65,6 +70,16 @@ def _default_note(field: typing.Any) -> str:
     return "" if default in (None, False, []) else f" (default: {default})"
 
 
+def run_check(settings: Settings) -> None:
+    """Print the verdict on stdout (this is a command, not the stdio server) and exit 0 or 1."""
+    logging.basicConfig(stream=sys.stderr, level=settings.log_level, format=LOG_FORMAT)
+    from mcp_sequences.check import check
+
+    works, verdict = anyio.run(check, settings)
+    sys.stdout.write(verdict + "\n")
+    raise SystemExit(0 if works else 1)
+
+
 def load_settings(argv: Sequence[str] | None = None) -> Settings:
     """Flags given on the command line override the environment; bad values exit with code 2."""
     parser = build_parser()
@@ -89,7 +104,10 @@ def _setting_name(loc: tuple[typing.Any, ...]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    settings = load_settings(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["check"]:
+        run_check(load_settings(args[1:]))
+    settings = load_settings(args)
     # Before the SDK configures logging: everything to stderr, stdout stays the protocol's.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format=LOG_FORMAT)
     # Imported here so that --help and flag errors answer without loading the MCP SDK (~0.6 s).

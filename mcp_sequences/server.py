@@ -11,23 +11,20 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import SecretStr
 
 from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
-from mcp_sequences.client import SequencesClient, make_http_client
 from mcp_sequences.guard import DeleteBudget
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
-from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
 from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
+from mcp_sequences.upstream import open_api
 
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
-SANDBOX_BASE_URL = "http://sandbox"
 MCP_PATH = "/mcp"
 # A person has this long to answer a confirmation before its sealed state is refused.
 STATE_TTL = 300.0
@@ -51,12 +48,8 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
-            upstream, wire = settings, transport
-            if settings.sandbox and wire is None:
-                upstream, wire = _open_sandbox(settings, stack)
-            http = await stack.enter_async_context(make_http_client(upstream, wire))
             yield AppState(
-                api=SequencesClient.from_settings(http, settings),
+                api=await open_api(settings, stack, transport),
                 settings=settings,
                 audit=AuditLog(settings.audit_log),
                 budget=DeleteBudget(settings.max_deletes),
@@ -100,15 +93,6 @@ def state_security(settings: Settings) -> RequestStateSecurity:
     if key is None:
         return RequestStateSecurity.ephemeral(ttl=STATE_TTL, audience=SERVER_NAME)
     return RequestStateSecurity(keys=[key], ttl=STATE_TTL, audience=SERVER_NAME)
-
-
-def _open_sandbox(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, httpx.AsyncBaseTransport]:
-    """The in-process sandbox: its settings (its own key and URL) and a transport into it."""
-    app = create_sandbox_app(settings.sandbox_db)
-    stack.callback(app.state.store.close)
-    logger.info("sandbox mode: serving from %s", settings.sandbox_db)
-    upstream = settings.model_copy(update={"base_url": SANDBOX_BASE_URL, "api_key": SecretStr(SANDBOX_API_KEY)})
-    return upstream, httpx.ASGITransport(app=app)
 
 
 def serve(settings: Settings) -> None:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from mcp import Client
 from mcp.types import ElicitResult
 from starlette.applications import Starlette
 
 from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
-from mcp_sequences.server import SANDBOX_BASE_URL, build_server
+from mcp_sequences.server import build_server
 from mcp_sequences.settings import ENV_PREFIX, Settings
+from mcp_sequences.upstream import SANDBOX_BASE_URL
 
 # The two protocol eras: "legacy" initializes at 2025-11-25, "auto" negotiates 2026-07-28.
 MODES = ("legacy", "auto")
@@ -67,6 +71,22 @@ def sandbox() -> Starlette:
     app = create_sandbox_app(":memory:")
     yield app
     app.state.store.close()
+
+
+@pytest.fixture
+def api_url(sandbox: Starlette) -> Iterator[str]:
+    """The sandbox served over a real socket on 127.0.0.1: an API reached by base URL and key."""
+    server = uvicorn.Server(uvicorn.Config(sandbox, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 def sandbox_settings(**overrides: object) -> Settings:

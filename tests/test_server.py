@@ -6,12 +6,7 @@ path the other tests replace with an in-process transport (sockets, pooling, bea
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
-import uvicorn
 from mcp import Client
 from starlette.applications import Starlette
 
@@ -20,21 +15,6 @@ from mcp_sequences.settings import Settings
 from tests.conftest import FIRST_ID, call, journal
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def api_url(sandbox: Starlette) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(sandbox, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 async def test_tools_work_against_an_api_over_the_network(api_url: str, sandbox: Starlette) -> None:

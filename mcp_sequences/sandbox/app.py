@@ -1,9 +1,13 @@
 """Starlette app serving a local implementation of the Sequences REST API.
 
-Meant to be called in-process through ``httpx.ASGITransport``, so the store is
-opened when the app is created (that transport runs no lifespan). Every
-request, even a refused one, is journaled so tests can assert on what the
-MCP server actually sent upstream.
+Meant to be called in-process through ``httpx.ASGITransport`` (or ``SandboxTransport``,
+which adds network faults), so the store is opened when the app is created (that
+transport runs no lifespan). Every request, even a refused one, is journaled so tests
+can assert on what the MCP server actually sent upstream; sign-in passwords are not.
+
+Requests authenticate with the API key or with a token from ``POST /api/v2/signin``,
+the API's documented alternative. Faults queued on ``app.state.faults`` apply after the
+journal and auth check, before the routes (see ``faults``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,10 +30,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .faults import FaultMiddleware, FaultPlan
 from .seed import SEED_SEQUENCES
 from .store import Record, SequenceStore
 
 SANDBOX_API_KEY = "sandbox"
+SANDBOX_EMAIL = "demo@sandbox.test"
+SANDBOX_PASSWORD = "sandbox-password"
+SIGNIN_PATH = "/api/v2/signin"
+TOKEN_TTL = 3600  # seconds, the expiresIn the sign-in answer announces
+REDACTED = "***"
 # The journal is for tests and demos; a sandbox left running keeps only the most recent requests.
 JOURNAL_LIMIT = 10_000
 DEFAULT_LIMIT = 20
@@ -65,6 +77,12 @@ def error_response(
     if errors:
         content["errors"] = errors
     return JSONResponse(content, status_code=status, headers=headers)
+
+
+def invalid_fields(errors: dict[str, str]) -> ApiError:
+    """A 422 naming every bad field, in the message too, so a client showing only that is still clear."""
+    message = "; ".join(f"{field} {problem}" for field, problem in errors.items())
+    return ApiError(422, message, errors)
 
 
 # --- JSON parsing -----------------------------------------------------------
@@ -162,8 +180,7 @@ def validate_sequence(body: Record, *, partial: bool) -> None:
         if field in body and not cleared and not is_valid(value):
             errors[field] = f"must be {expected}"
     if errors:
-        message = "; ".join(f"{field} {problem}" for field, problem in errors.items())
-        raise ApiError(422, message, errors)
+        raise invalid_fields(errors)
 
 
 # --- Listing: query parameters, filtering, sorting, paging ------------------
@@ -341,6 +358,42 @@ async def create_activity(request: Request) -> JSONResponse:
     return JSONResponse(_store(request).create_activity(body), status_code=201)
 
 
+# --- Sign-in -----------------------------------------------------------------
+
+
+class Sessions:
+    """Bearer tokens issued by sign-in, each accepted for `ttl` seconds like the API key."""
+
+    def __init__(self, ttl: float = TOKEN_TTL) -> None:
+        self.ttl = ttl
+        self._expiry: dict[str, float] = {}
+
+    def issue(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self._expiry[token] = time.monotonic() + self.ttl
+        return token
+
+    def valid(self, token: str) -> bool:
+        expiry = self._expiry.get(token)
+        return expiry is not None and time.monotonic() < expiry
+
+    def expire_all(self) -> None:
+        """End every session now, so tests need not wait an hour to see an expired token refused."""
+        self._expiry.clear()
+
+
+async def signin(request: Request) -> JSONResponse:
+    body = await read_object(request)
+    errors = {field: "must be a non-empty string" for field in ("email", "password") if not _is_text(body.get(field))}
+    if errors:
+        raise invalid_fields(errors)
+    expected = request.app.state.users.get(body["email"])
+    # Constant-time, as a real API would; bytes because compare_digest refuses non-ASCII str.
+    if expected is None or not secrets.compare_digest(expected.encode(), body["password"].encode()):
+        raise ApiError(401, "Invalid email or password")
+    return JSONResponse({"token": request.app.state.tokens.issue(), "expiresIn": TOKEN_TTL})
+
+
 # --- Errors, journal and auth -----------------------------------------------
 
 
@@ -376,20 +429,34 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _journal_body(body: bytes) -> Any:
+def _is_signin(path: str) -> bool:
+    return path.rstrip("/") == SIGNIN_PATH
+
+
+def _journal_body(path: str, body: bytes) -> Any:
+    """The body as journaled; a sign-in's password is never kept, even in a body that does not parse."""
     if not body:
         return None
     ok, parsed = _try_parse_json(body)
-    return parsed if ok else body.decode("utf-8", errors="replace")
+    if not _is_signin(path):
+        return parsed if ok else body.decode("utf-8", errors="replace")
+    if ok and isinstance(parsed, dict):
+        return {**parsed, "password": REDACTED} if "password" in parsed else parsed
+    return REDACTED
 
 
 class JournalAuthMiddleware:
-    """Journal every HTTP request, then refuse those without the bearer key."""
+    """Journal every HTTP request, then refuse those without the API key or a live token (sign-in needs neither)."""
 
-    def __init__(self, app: ASGIApp, journal: deque[RecordedRequest], api_key: str) -> None:
+    def __init__(self, app: ASGIApp, journal: deque[RecordedRequest], api_key: str, sessions: Sessions) -> None:
         self.app = app
         self.journal = journal
-        self.expected_auth = f"Bearer {api_key}"
+        self.api_key = api_key
+        self.sessions = sessions
+
+    def _authorized(self, authorization: str | None) -> bool:
+        scheme, _, token = (authorization or "").partition(" ")
+        return scheme == "Bearer" and (token == self.api_key or self.sessions.valid(token))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -397,15 +464,16 @@ class JournalAuthMiddleware:
             return
         body = await _read_body(receive)
         request = Request(scope)
+        path = request.url.path
         self.journal.append(
             RecordedRequest(
                 method=request.method,
-                path=request.url.path,
+                path=path,
                 query=dict(request.query_params),
-                body=_journal_body(body),
+                body=_journal_body(path, body),
             )
         )
-        if request.headers.get("authorization") != self.expected_auth:
+        if not (_is_signin(path) or self._authorized(request.headers.get("authorization"))):
             await error_response(401, "Invalid or missing API key")(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
@@ -419,23 +487,36 @@ def create_sandbox_app(
     api_key: str = SANDBOX_API_KEY,
     *,
     seed: bool = True,
+    users: Mapping[str, str] | None = None,
 ) -> Starlette:
-    """Build the sandbox; seeds only an empty database so a file keeps user edits."""
+    """Build the sandbox; seeds only an empty database so a file keeps user edits.
+
+    `users` maps the emails that may sign in to their passwords (default: the demo user).
+    """
     store = SequenceStore(db_path)
     if seed:
         store.seed(SEED_SEQUENCES)
     journal: deque[RecordedRequest] = deque(maxlen=JOURNAL_LIMIT)
+    tokens = Sessions()
+    faults = FaultPlan()
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(JournalAuthMiddleware, journal=journal, api_key=api_key)],
+        middleware=[
+            Middleware(JournalAuthMiddleware, journal=journal, api_key=api_key, sessions=tokens),
+            Middleware(FaultMiddleware, plan=faults),
+        ],
         exception_handlers={ApiError: handle_api_error, HTTPException: handle_http_error},
     )
     app.state.store = store
     app.state.journal = journal
+    app.state.tokens = tokens
+    app.state.faults = faults
+    app.state.users = dict(users if users is not None else {SANDBOX_EMAIL: SANDBOX_PASSWORD})
     return app
 
 
 ROUTES = [
+    Route(SIGNIN_PATH, signin, methods=["POST"]),
     Route("/api/v2/sequences", list_sequences, methods=["GET"]),
     Route("/api/v2/sequences", create_sequence, methods=["POST"]),
     Route("/api/v2/sequences/activity", create_activity, methods=["POST"]),

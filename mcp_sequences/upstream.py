@@ -1,0 +1,37 @@
+"""Where the API is: the network, or the sandbox in this process (--sandbox: no key, no network)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+
+import httpx
+from pydantic import SecretStr
+
+from mcp_sequences.client import SequencesClient, make_http_client
+from mcp_sequences.sandbox import SANDBOX_API_KEY, SandboxTransport, create_sandbox_app
+from mcp_sequences.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_BASE_URL = "http://sandbox"
+
+
+async def open_api(
+    settings: Settings, stack: AsyncExitStack, transport: httpx.AsyncBaseTransport | None = None
+) -> SequencesClient:
+    """The API client, closed with `stack`. `transport` replaces the network (tests pass a sandbox or a mock)."""
+    upstream = settings
+    if settings.sandbox and transport is None:
+        upstream, transport = _open_sandbox(settings, stack)
+    http = await stack.enter_async_context(make_http_client(upstream, transport))
+    return SequencesClient.from_settings(http, settings)
+
+
+def _open_sandbox(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, httpx.AsyncBaseTransport]:
+    """The in-process sandbox: its settings (its own key and URL) and a transport into it."""
+    app = create_sandbox_app(settings.sandbox_db)
+    stack.callback(app.state.store.close)
+    logger.info("sandbox mode: serving from %s", settings.sandbox_db)
+    upstream = settings.model_copy(update={"base_url": SANDBOX_BASE_URL, "api_key": SecretStr(SANDBOX_API_KEY)})
+    return upstream, SandboxTransport(app)
