@@ -10,14 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from mcp import Client
 from mcp.types import ElicitResult
 from starlette.applications import Starlette
 
-from mcp_sequences.sandbox import SANDBOX_API_KEY, create_sandbox_app
+from mcp_sequences.sandbox import SANDBOX_API_KEY, SandboxTransport, create_sandbox_app
 from mcp_sequences.server import build_server
 from mcp_sequences.settings import ENV_PREFIX, Settings
 from mcp_sequences.upstream import SANDBOX_BASE_URL
@@ -94,7 +93,7 @@ def sandbox_settings(**overrides: object) -> Settings:
 
 
 def connect(sandbox: Starlette, mode: str, **client_options: object) -> Client:
-    server = build_server(sandbox_settings(), transport=httpx.ASGITransport(app=sandbox))
+    server = build_server(sandbox_settings(), transport=SandboxTransport(sandbox))
     return Client(server, mode=mode, **client_options)
 
 

@@ -10,13 +10,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
 from mcp_sequences.audit import AuditEntry, AuditLog, Outcome
-from mcp_sequences.sandbox import create_sandbox_app
+from mcp_sequences.sandbox import SandboxTransport, create_sandbox_app
 from mcp_sequences.server import build_server
 from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, call, connect, fail, sandbox_settings
 
@@ -188,7 +187,7 @@ async def test_the_api_key_is_never_written(mode: str) -> None:
     """Every kind of line (ok, refused, failed, a delete's copy, a restore) is free of the key."""
     key = "sk-live-123456"
     upstream = create_sandbox_app(":memory:", api_key=key)
-    server = build_server(sandbox_settings(api_key=key), transport=httpx.ASGITransport(app=upstream))
+    server = build_server(sandbox_settings(api_key=key), transport=SandboxTransport(upstream))
     try:
         async with Client(server, mode=mode, elicitation_callback=Person.typing_the_name()) as client:
             await call(client, "create_sequence", {"name": "Keyed"})
@@ -211,7 +210,7 @@ async def test_a_delete_whose_copy_cannot_be_kept_is_not_sent(sandbox: Starlette
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     settings = sandbox_settings(delete_policy="allow", audit_log=str(blocker / "audit.jsonl"))
-    server = build_server(settings, transport=httpx.ASGITransport(app=sandbox))
+    server = build_server(settings, transport=SandboxTransport(sandbox))
     async with Client(server, mode=mode) as client:
         await fail(client, "delete_sequence", {"id": FIRST_ID})
     assert sandbox.state.store.get_sequence(FIRST_ID) is not None

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
+from mcp_sequences.sandbox import SandboxTransport
 from mcp_sequences.server import build_server
 from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, call, fail, journal, sandbox_settings
 
@@ -44,7 +44,7 @@ OMIT = object()  # in a PUT's changes: leave the field out of the full record
 # every name given to --tools, known or not, is reported unknown and build_server raises.
 def connect_with(sandbox: Starlette, mode: str, person: Person | None = None, **settings: Any) -> Client:
     """A client of a server built with these settings, the sandbox as its upstream."""
-    server = build_server(sandbox_settings(**settings), transport=httpx.ASGITransport(app=sandbox))
+    server = build_server(sandbox_settings(**settings), transport=SandboxTransport(sandbox))
     return Client(server, mode=mode, elicitation_callback=person)
 
 
@@ -124,7 +124,7 @@ async def test_tool_selection_offers_exactly_these_and_refuses_the_rest(
 def test_an_unknown_tool_name_is_refused_at_start_up(sandbox: Starlette, flag: str) -> None:
     """A typo in an allow- or deny-list must stop the server, not silently offer everything."""
     with pytest.raises(ValueError, match=r"unknown tool names \['delete_sequences'\]"):
-        build_server(sandbox_settings(**{flag: ["delete_sequences"]}), transport=httpx.ASGITransport(app=sandbox))
+        build_server(sandbox_settings(**{flag: ["delete_sequences"]}), transport=SandboxTransport(sandbox))
 
 
 # --- delete policy -----------------------------------------------------------------------------
@@ -171,7 +171,7 @@ async def test_allow_deletes_without_asking_anyone(
 def test_allow_warns_at_start_up(sandbox: Starlette, caplog: pytest.LogCaptureFixture) -> None:
     """Unattended deleting must leave a trace in the logs an operator reads."""
     with caplog.at_level(logging.WARNING, logger="mcp_sequences"):
-        build_server(sandbox_settings(delete_policy="allow", max_deletes=3), transport=httpx.ASGITransport(app=sandbox))
+        build_server(sandbox_settings(delete_policy="allow", max_deletes=3), transport=SandboxTransport(sandbox))
     [record] = [r for r in caplog.records if r.name.startswith("mcp_sequences")]
     assert record.levelno == logging.WARNING
     assert "--delete-policy allow" in record.getMessage() and "max 3 an hour" in record.getMessage()
@@ -180,7 +180,7 @@ def test_allow_warns_at_start_up(sandbox: Starlette, caplog: pytest.LogCaptureFi
 @pytest.mark.parametrize("policy", ["confirm", "deny"])
 def test_other_policies_do_not_warn(sandbox: Starlette, caplog: pytest.LogCaptureFixture, policy: str) -> None:
     with caplog.at_level(logging.WARNING, logger="mcp_sequences"):
-        build_server(sandbox_settings(delete_policy=policy), transport=httpx.ASGITransport(app=sandbox))
+        build_server(sandbox_settings(delete_policy=policy), transport=SandboxTransport(sandbox))
     assert [r for r in caplog.records if r.name.startswith("mcp_sequences")] == []
 
 

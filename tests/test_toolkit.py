@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
+from mcp_sequences.sandbox import SandboxTransport
 from mcp_sequences.server import build_server
 from tests.conftest import FIRST_ID, call, fail, journal, sandbox_settings
 
@@ -53,7 +53,7 @@ async def test_upstream_422_carries_the_api_message(client: Client) -> None:
 
 
 async def test_a_refused_key_says_so_and_leaks_nothing(sandbox: Starlette) -> None:
-    server = build_server(sandbox_settings(api_key="wrong-key-123"), transport=httpx.ASGITransport(app=sandbox))
+    server = build_server(sandbox_settings(api_key="wrong-key-123"), transport=SandboxTransport(sandbox))
     async with Client(server) as client:
         text = await fail(client, "list_sequences", {})
     assert "HTTP 401" in text and "API key was refused" in text and "wrong-key-123" not in text
