@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import httpx
 from mcp.server.mcpserver import MCPServer
@@ -15,6 +16,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.guard import DeleteBudget
+from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
@@ -64,6 +66,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=state_security(settings),
+        **http_auth(settings),
     )
     add_resources(server)
     for prompt in load_prompts():
@@ -87,6 +90,16 @@ def enabled_tools(settings: Settings) -> list[ToolSpec]:
     ]
 
 
+def http_auth(settings: Settings) -> dict[str, Any]:
+    """Bearer-token authentication of the HTTP endpoint, when tokens are configured."""
+    if not settings.http_tokens:
+        return {}
+    return {
+        "token_verifier": StaticTokenVerifier(settings.http_tokens),
+        "auth": auth_settings(f"http://{settings.host}:{settings.port}"),
+    }
+
+
 def state_security(settings: Settings) -> RequestStateSecurity:
     """Seal confirmation state between rounds; it expires in minutes, and a shared key lets replicas share it."""
     key = settings.sealing_key()
@@ -101,6 +114,10 @@ def serve(settings: Settings) -> None:
     if settings.transport == "stdio":
         server.run()
         return
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.http_tokens:
+        logger.warning(
+            "listening on %s with no MCP_SEQUENCES_HTTP_TOKENS: anyone who can reach it can call it", settings.host
+        )
     if settings.host not in ("127.0.0.1", "localhost", "::1") and settings.allowed_hosts == list(LOOPBACK_HOSTS):
         logger.warning(
             "listening on %s but accepting only loopback Host headers: remote clients will get 421. "

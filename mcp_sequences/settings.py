@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         description="HTTP only: Host headers accepted (DNS-rebinding protection); add your public name "
         "when deploying behind a proxy. Repeatable; the env var takes a JSON list.",
     )
+    http_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="HTTP only: bearer tokens clients must send, as a JSON object of caller name to token, "
+        'e.g. {"sales-agent": "..."}; the name is the caller in the audit log. Empty: no authentication.',
+        json_schema_extra={"env_only": True},
+    )
     allowed_origins: list[str] = Field(
         default_factory=lambda: list(LOOPBACK_ORIGINS),
         description="HTTP only: browser Origin headers accepted. Repeatable; the env var takes a JSON list.",

@@ -24,6 +24,7 @@ from mcp_sequences.upstream import SANDBOX_BASE_URL
 # The two protocol eras: "legacy" initializes at 2025-11-25, "auto" negotiates 2026-07-28.
 MODES = ("legacy", "auto")
 FIRST_ID = "6650b0000000000000000001"
+SEEDED_IDS = tuple(f"{FIRST_ID[:-1]}{n}" for n in range(1, 8))
 FIRST_NAME = "Q1 Enterprise Outbound - VP Sales"
 NAME_PROMPT = "type the sequence's name: "
 

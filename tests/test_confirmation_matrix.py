@@ -16,17 +16,10 @@ cells depend neither on each other nor on their order.
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from itertools import product
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -37,6 +30,7 @@ from mcp.types import CallToolResult, ElicitResult
 from starlette.applications import Starlette
 
 from tests.conftest import FIRST_ID, Person, audit_lines, connect, journal
+from tests.processes import SERVE, START_TIMEOUT, HttpServer, Remote, child_env, deletes_audited, launched
 
 pytestmark = pytest.mark.anyio
 
@@ -59,10 +53,7 @@ REASONS = {
 }
 NO_CHANNEL = "without --stateless"
 REFUSED = "Error executing tool delete_sequence: Nothing was deleted"
-SEEDED_IDS = tuple(f"{FIRST_ID[:-1]}{n}" for n in range(1, 8))
 CELLS = [pytest.param(*cell, id="-".join(cell)) for cell in product(TRANSPORTS, ERAS, PEOPLE)]
-SERVE = [sys.executable, "-m", "mcp_sequences", "--sandbox"]
-START_TIMEOUT = 20.0
 CELL_TIMEOUT = 20.0
 
 
@@ -82,111 +73,6 @@ def expected_refusal(transport: str, era: str, answer: str) -> str | None:
 def anyio_backend() -> str:
     """Module-wide, so that server processes and their clients live across cells."""
     return "asyncio"
-
-
-# --- server processes ------------------------------------------------------------------------------
-
-
-def child_env() -> dict[str, str]:
-    """Only what a child needs: the developer's MCP_SEQUENCES_* settings must not reach it."""
-    return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Remote:
-    """A server in a subprocess, known by its files: the sandbox database and the audit log it appends to."""
-
-    folder: Path
-    db: Path | None = None
-    unused: list[str] = field(default_factory=lambda: list(SEEDED_IDS))
-
-    def __post_init__(self) -> None:
-        self.db = self.db or self.folder / "sandbox.db"
-
-    @property
-    def audit_log(self) -> Path:
-        return self.folder / "audit.jsonl"
-
-    def command(self, *flags: str) -> list[str]:
-        return [*SERVE, "--sandbox-db", str(self.db), "--audit-log", str(self.audit_log), *flags]
-
-    def take(self) -> str:
-        """A sequence of this database that no other cell has touched."""
-        assert self.unused, f"no unused sequence left in {self.db}"
-        return self.unused.pop(0)
-
-    def audit(self) -> list[dict[str, Any]]:
-        lines = self.audit_log.read_text().splitlines() if self.audit_log.exists() else []
-        return [json.loads(line) for line in lines]
-
-
-@dataclass
-class HttpServer(Remote):
-    """A streamable HTTP server process on 127.0.0.1, with extra `flags` and `env` variables."""
-
-    flags: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
-
-    @property
-    def stderr(self) -> Path:
-        return self.folder / "stderr.txt"
-
-    def start(self) -> None:
-        command = self.command("--transport", "http", "--port", str(self.port), *self.flags)
-        with self.stderr.open("wb") as stderr:
-            self.process = subprocess.Popen(
-                command, stdout=subprocess.DEVNULL, stderr=stderr, env=child_env() | self.env
-            )
-
-    def wait_until_listening(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, self.stderr.read_text()
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise TimeoutError(f"no server on port {self.port} after {START_TIMEOUT} s: {self.stderr.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-
-    def reap(self) -> None:
-        """Wait for a stopped process; kill it if it will not go."""
-        if self.process is None:
-            return
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-@contextmanager
-def launched(*servers: HttpServer) -> Iterator[None]:
-    """Start the processes without waiting for them (start-up is mostly imports), and stop them all after."""
-    try:
-        for server in servers:
-            server.start()
-        yield
-    finally:
-        for server in servers:
-            server.stop()
-        for server in servers:
-            server.reap()
 
 
 class Switchboard:
@@ -291,14 +177,6 @@ class Evidence:
 async def delete_then_look(client: Client, sequence_id: str) -> tuple[CallToolResult, CallToolResult]:
     result = await client.call_tool("delete_sequence", {"id": sequence_id})
     return result, await client.call_tool("get_sequence", {"id": sequence_id})
-
-
-def deletes_audited(lines: list[dict[str, Any]], sequence_id: str) -> list[tuple[str, bool]]:
-    return [
-        (entry["outcome"], entry["deletes"])
-        for entry in lines
-        if entry["tool"] == "delete_sequence" and entry["sequence_id"] == sequence_id
-    ]
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from mcp_sequences.sandbox import create_sandbox_app
-from tests.conftest import NAME_PROMPT
-from tests.test_confirmation_matrix import SEEDED_IDS, HttpServer, deletes_audited, launched
+from tests.conftest import NAME_PROMPT, SEEDED_IDS
+from tests.processes import HttpServer, deletes_audited, launched
 
 VERSION = "2026-07-28"
 # What a 2026-07-28 client puts in every request's `_meta`, in place of the old initialize handshake.

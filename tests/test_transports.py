@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import anyio
 import anyio.abc
@@ -18,16 +14,15 @@ from anyio.streams.text import TextReceiveStream
 from mcp import Client, StdioServerParameters
 
 from tests.conftest import FIRST_ID, Person
+from tests.processes import START_TIMEOUT, Remote, child_env, serving
 
 pytestmark = pytest.mark.anyio
 
-COMMAND = [sys.executable, "-m", "mcp_sequences", "--sandbox", "--sandbox-db", ":memory:"]
-START_TIMEOUT = 20.0
 
-
-def child_env() -> dict[str, str]:
-    """The SDK passes only a few variables to a stdio child; keep the same few here."""
-    return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+@pytest.fixture
+def command(tmp_path: Path) -> list[str]:
+    """The stdio server as a desktop client launches it, its files in this test's folder."""
+    return Remote(tmp_path).command()
 
 
 def rpc(id_: int | None, method: str, params: dict | None = None) -> str:
@@ -35,7 +30,7 @@ def rpc(id_: int | None, method: str, params: dict | None = None) -> str:
     return json.dumps(message | ({"params": params} if params is not None else {})) + "\n"
 
 
-async def test_stdio_stdout_carries_only_protocol_messages() -> None:
+async def test_stdio_stdout_carries_only_protocol_messages(command: list[str]) -> None:
     """Raw JSON-RPC over pipes: every line on stdout, up to exit, must be a protocol message."""
     init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
     script = (
@@ -45,7 +40,7 @@ async def test_stdio_stdout_carries_only_protocol_messages() -> None:
         + rpc(3, "tools/call", {"name": "get_sequence", "arguments": {"id": "../etc/passwd"}})
     )
     with anyio.fail_after(START_TIMEOUT):
-        async with await anyio.open_process(COMMAND, env=child_env()) as process:
+        async with await anyio.open_process(command, env=child_env()) as process:
             await process.stdin.send(script.encode())
             stdout = await read_until_answered(process, 3)
             await process.stdin.aclose()  # EOF: the server shuts down; anything after must be protocol too
@@ -69,8 +64,8 @@ async def read_until_answered(process: anyio.abc.Process, last_id: int) -> str:
     raise AssertionError(f"stdout closed before the answer to request {last_id}: {stdout!r}")
 
 
-async def test_stdio_confirmed_delete_in_the_2026_era() -> None:
-    params = StdioServerParameters(command=COMMAND[0], args=COMMAND[1:], env=child_env())
+async def test_stdio_confirmed_delete_in_the_2026_era(command: list[str]) -> None:
+    params = StdioServerParameters(command=command[0], args=command[1:], env=child_env())
     async with Client(params, elicitation_callback=Person.typing_the_name()) as client:
         assert client.protocol_version == "2026-07-28"
         deleted = await client.call_tool("delete_sequence", {"id": FIRST_ID})
@@ -79,44 +74,16 @@ async def test_stdio_confirmed_delete_in_the_2026_era() -> None:
     assert gone.is_error is True and "HTTP 404" in gone.content[0].text
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve_http(*flags: str) -> Iterator[str]:
-    port = free_port()
-    command = [*COMMAND, "--transport", "http", "--port", str(port), *flags]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env())
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        wait_until_listening(port, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def wait_until_listening(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode()
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"no server on port {port} after {START_TIMEOUT} s")
+@pytest.fixture(scope="module")
+def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    for server in serving(tmp_path_factory.mktemp("stateful")):
+        yield server.url
 
 
 @pytest.fixture(scope="module")
-def http_url() -> Iterator[str]:
-    yield from serve_http()
-
-
-@pytest.fixture(scope="module")
-def stateless_url() -> Iterator[str]:
-    yield from serve_http("--stateless")
+def stateless_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    for server in serving(tmp_path_factory.mktemp("stateless"), "--stateless"):
+        yield server.url
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

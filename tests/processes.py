@@ -1,0 +1,142 @@
+"""Servers in subprocesses, as clients launch them: each known by its sandbox database and audit log.
+
+Shared by the tests that need a real process (stdio, HTTP, replicas, the confirmation matrix).
+Every server binds 127.0.0.1 and is stopped (killed if it must be) when its test is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import SEEDED_IDS
+
+SERVE = [sys.executable, "-m", "mcp_sequences", "--sandbox"]
+START_TIMEOUT = 20.0
+
+
+def child_env() -> dict[str, str]:
+    """Only what a child needs: the developer's MCP_SEQUENCES_* settings must not reach it."""
+    return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Remote:
+    """A server in a subprocess, known by its files: the sandbox database and the audit log it appends to."""
+
+    folder: Path
+    db: Path | None = None
+    unused: list[str] = field(default_factory=lambda: list(SEEDED_IDS))
+
+    def __post_init__(self) -> None:
+        self.db = self.db or self.folder / "sandbox.db"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.folder / "audit.jsonl"
+
+    def command(self, *flags: str) -> list[str]:
+        return [*SERVE, "--sandbox-db", str(self.db), "--audit-log", str(self.audit_log), *flags]
+
+    def take(self) -> str:
+        """A sequence of this database that no other cell has touched."""
+        assert self.unused, f"no unused sequence left in {self.db}"
+        return self.unused.pop(0)
+
+    def audit(self) -> list[dict[str, Any]]:
+        lines = self.audit_log.read_text().splitlines() if self.audit_log.exists() else []
+        return [json.loads(line) for line in lines]
+
+
+@dataclass
+class HttpServer(Remote):
+    """A streamable HTTP server process on 127.0.0.1, with extra `flags` and `env` variables."""
+
+    flags: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    @property
+    def stderr(self) -> Path:
+        return self.folder / "stderr.txt"
+
+    def start(self) -> None:
+        command = self.command("--transport", "http", "--port", str(self.port), *self.flags)
+        with self.stderr.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=stderr, env=child_env() | self.env
+            )
+
+    def wait_until_listening(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, self.stderr.read_text()
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(f"no server on port {self.port} after {START_TIMEOUT} s: {self.stderr.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def reap(self) -> None:
+        """Wait for a stopped process; kill it if it will not go."""
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def launched(*servers: HttpServer) -> Iterator[None]:
+    """Start the processes without waiting for them (start-up is mostly imports), and stop them all after."""
+    try:
+        for server in servers:
+            server.start()
+        yield
+    finally:
+        for server in servers:
+            server.stop()
+        for server in servers:
+            server.reap()
+
+
+def deletes_audited(lines: list[dict[str, Any]], sequence_id: str) -> list[tuple[str, bool]]:
+    return [
+        (entry["outcome"], entry["deletes"])
+        for entry in lines
+        if entry["tool"] == "delete_sequence" and entry["sequence_id"] == sequence_id
+    ]
+
+
+def serving(folder: Path, *flags: str, **env: str) -> Iterator[HttpServer]:
+    """An HTTP server process for the tests that use it; stopped after them."""
+    server = HttpServer(folder, flags=flags, env=env)
+    with launched(server):
+        server.wait_until_listening()
+        yield server
