@@ -15,7 +15,7 @@ def test_help_names_every_flag_and_env_var(capsys: pytest.CaptureFixture[str]) -
         build_parser().parse_args(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert exited.value.code == 0
-    secrets = {"api_key", "password", "state_key"}  # on a command line they would show in process listings
+    secrets = {"api_key", "password", "state_key", "http_tokens"}  # a command line shows in process listings
     for name in Settings.model_fields:
         assert env_name(name) in help_text
         flag = f"--{name.replace('_', '-')} "
