@@ -15,7 +15,7 @@ from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
-Outcome = Literal["ok", "refused", "failed"]
+Outcome = Literal["ok", "refused", "failed", "unknown"]
 logger = logging.getLogger(__name__)
 
 

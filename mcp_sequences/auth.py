@@ -34,7 +34,7 @@ class SignInAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {self._token}"
         response = yield request
         if response.status_code == 401:  # expired: one fresh token, one more try
-            await response.aclose()
+            await response.aread()  # httpx reads it after the flow moves on; closing it here would break that
             await self._accept((yield self._signin(request)))
             request.headers["Authorization"] = f"Bearer {self._token}"
             yield request

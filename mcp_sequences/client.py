@@ -8,6 +8,7 @@ here every call gets one deadline for all its attempts, and answers are read onl
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +22,18 @@ from mcp_sequences.errors import (
     APIResponseError,
     APITimeoutError,
     InvalidIdError,
+    OutcomeUnknownError,
     ResponseTooLargeError,
+    SequencesError,
     SignInFailedError,
     ThrottledError,
     error_for_status,
 )
 from mcp_sequences.settings import Settings
 from mcp_sequences.transport import (
+    DEADLINE,
     DEFAULT_RETRY,
+    IDEMPOTENT_METHODS,
     PacedTransport,
     PacingExceeded,
     RateLimiter,
@@ -152,10 +157,13 @@ class SequencesClient:
 
     async def send(self, call: Call) -> Any:
         """One call, every attempt of it within one deadline; the answer parsed, or a SequencesError."""
+        deadline = time.monotonic() + self._deadline
         try:
             with anyio.fail_after(self._deadline):
-                response = await self._exchange(call)
+                response = await self._exchange(call, deadline)
         except TimeoutError as exc:
+            if call.method not in IDEMPOTENT_METHODS:
+                raise _unknown_outcome(call) from exc
             raise APITimeoutError(
                 f"The API did not answer {call.method} {call.subject} within {self._deadline:g} s, retries "
                 "included; try again later, or narrow the request (fields, limit)."
@@ -164,24 +172,19 @@ class SequencesClient:
             raise error_for_status(response, call.subject)
         return _json(response, call.subject)
 
-    async def _exchange(self, call: Call) -> httpx.Response:
+    async def _exchange(self, call: Call, deadline: float) -> httpx.Response:
         """Send and read the answer (up to the cap), mapping transport failures to our errors."""
-        request = self._http.build_request(call.method, call.path, json=call.body, params=call.params)
+        request = self._http.build_request(
+            call.method, call.path, json=call.body, params=call.params, extensions={DEADLINE: deadline}
+        )
         try:
             response = await self._http.send(request, stream=True)
             try:
                 return await _read_capped(response, self._max_bytes, call.subject)
             finally:
                 await response.aclose()
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"The API did not answer in time ({call.method} {call.subject}); try again, or narrow the request."
-            ) from exc
         except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"Could not reach the API at {self._http.base_url.copy_with(userinfo=b'')} "
-                f"({type(exc).__name__}); check ICLOUDREADY_BASE_URL and the network, then try again."
-            ) from exc
+            raise self._transport_failure(call, exc) from exc
         except httpx.RequestError as exc:  # an undecodable body, a redirect loop
             raise APIResponseError(
                 f"The API's answer for {call.subject} could not be read ({type(exc).__name__})."
@@ -190,6 +193,28 @@ class SequencesClient:
             raise ThrottledError(str(exc)) from exc
         except SignInError as exc:
             raise SignInFailedError(f"Could not sign in to the API: {exc}.") from exc
+
+    def _transport_failure(self, call: Call, exc: httpx.TransportError) -> SequencesError:
+        """Name the failure; a create that may have arrived must not be retried blindly."""
+        never_arrived = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        if call.method not in IDEMPOTENT_METHODS and not never_arrived:
+            return _unknown_outcome(call)
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(
+                f"The API did not answer in time ({call.method} {call.subject}); try again, or narrow the request."
+            )
+        return APIConnectionError(
+            f"Could not reach the API at {self._http.base_url.copy_with(userinfo=b'')} "
+            f"({type(exc).__name__}); check ICLOUDREADY_BASE_URL and the network, then try again."
+        )
+
+
+def _unknown_outcome(call: Call) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        f"{call.method} {call.subject} was sent, but no answer came back (the connection broke or time ran "
+        "out): it may or may not have been done. Check first (list_sequences with q, or get_sequence) "
+        "before trying again, or it may be done twice."
+    )
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int, subject: str) -> httpx.Response:
@@ -232,6 +257,6 @@ def _json(response: httpx.Response, subject: str) -> Any:
     except ValueError as exc:
         kind = response.headers.get("content-type", "unknown content type")
         raise APIResponseError(
-            f"The API answered {subject} with {kind} that is not JSON; "
-            "check ICLOUDREADY_BASE_URL points at the API, not a web page."
+            f"The API answered {subject} with {kind} that is not valid JSON (cut off, or not the API); "
+            "try again, and if it persists check that ICLOUDREADY_BASE_URL points at the API."
         ) from exc

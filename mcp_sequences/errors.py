@@ -5,7 +5,8 @@
     ├── ThrottledError              our own pacing under the API's rate limit would wait too long
     ├── SignInFailedError           email/password sign-in gave no token
     ├── APIConnectionError          the API could not be reached
-    │   └── APITimeoutError         ... or did not answer in time (one deadline for all attempts)
+    │   ├── APITimeoutError         ... or did not answer in time (one deadline for all attempts)
+    │   └── OutcomeUnknownError     a create was sent, then the connection broke: done or not, unknown
     ├── APIResponseError            the API answered with a body we cannot read
     │   └── ResponseTooLargeError   ... or one over the size cap, refused unread
     └── APIStatusError              the API answered 3xx/4xx/5xx (`.status_code`)
@@ -56,6 +57,10 @@ class APIConnectionError(SequencesError):
 
 class APITimeoutError(APIConnectionError):
     """The API did not answer within the configured timeout."""
+
+
+class OutcomeUnknownError(APIConnectionError):
+    """A request that is not safe to repeat reached the API and no answer came back."""
 
 
 class APIResponseError(SequencesError):
@@ -137,7 +142,11 @@ def error_for_status(response: httpx.Response, subject: str) -> APIStatusError:
     """Map an error response to its exception class: the one place status codes are interpreted."""
     status = response.status_code
     cls = _STATUS_ERRORS.get(status) or _STATUS_RANGES.get(status // 100, APIStatusError)
-    return cls(status, upstream_message(response), subject)
+    error = cls(status, upstream_message(response), subject)
+    wait = response.headers.get("Retry-After")
+    if wait is not None and status in (429, 503):
+        error.args = (f"{error} It asked to wait: Retry-After {wait[:40]}.",)
+    return error
 
 
 def upstream_message(response: httpx.Response) -> str | None:

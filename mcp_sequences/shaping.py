@@ -39,23 +39,32 @@ def sequence_page(raw: Any, page: int | None, limit: int | None) -> SequencePage
 
 
 def fit(page: SequencePage, max_chars: int) -> SequencePage:
-    """Cut a page that would flood the model's context, and say how to get the rest in smaller bites."""
+    """Cut a page that would flood the model's context, and say how to get the rest in smaller bites.
+
+    `has_more` keeps what the API said: the next page does not hold the items cut from this one,
+    so the note says how to reach them (a smaller limit, or fewer fields).
+    """
     if _size(page) <= max_chars:
         return page
-    keep = _most_items_within(page, max_chars)
-    note = (
-        f"Cut to {keep} of the {len(page.items)} sequences on this page to stay under {max_chars:,} characters. "
-        "To see them all, ask for fewer fields (e.g. fields='id,name,status,updatedAt') or a smaller limit."
+    total = len(page.items)
+    keep = _most_items_within(page, max_chars, note=_cut_note(total, total, max_chars))
+    return page.model_copy(update={"items": page.items[:keep], "note": _cut_note(keep, total, max_chars)})
+
+
+def _cut_note(keep: int, total: int, max_chars: int) -> str:
+    return (
+        f"Cut to {keep} of the {total} sequences on this page to stay under {max_chars:,} characters. "
+        f"To see the rest, page through with limit={keep}, or ask for fewer fields "
+        "(e.g. fields='id,name,status,updatedAt')."
     )
-    return page.model_copy(update={"items": page.items[:keep], "note": note, "has_more": True})
 
 
-def _most_items_within(page: SequencePage, max_chars: int) -> int:
-    """Binary search: the longest prefix of the items that fits (at least one, so there is progress)."""
+def _most_items_within(page: SequencePage, max_chars: int, note: str) -> int:
+    """Binary search: the longest prefix of the items that fits with the note (at least one item)."""
     low, high = 1, len(page.items)
     while low < high:
         middle = (low + high + 1) // 2
-        if _size(page.model_copy(update={"items": page.items[:middle]})) <= max_chars:
+        if _size(page.model_copy(update={"items": page.items[:middle], "note": note})) <= max_chars:
             low = middle
         else:
             high = middle - 1

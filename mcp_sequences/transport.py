@@ -32,6 +32,8 @@ BASE_DELAY = 0.5  # seconds; doubled each retry, with full jitter
 MAX_DELAY = 8.0
 RETRY_AFTER_CAP = 30.0  # a longer Retry-After is not waited for: the caller is told instead
 MINUTE, HOUR = 60.0, 3600.0
+# Request extension: the time.monotonic() by which the whole call must be done; no retry waits past it.
+DEADLINE = "mcp_sequences.deadline"
 
 
 class PacingExceeded(Exception):
@@ -88,16 +90,16 @@ class RetryTransport(httpx.AsyncBaseTransport):
             try:
                 response = await self.inner.handle_async_request(request)
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                if last:
-                    raise
                 delay = self.policy.backoff(retry)  # never reached the server: safe for any method
-            except httpx.TransportError:
-                if last or request.method not in IDEMPOTENT_METHODS:
+                if last or not _in_time(request, delay):
                     raise
+            except httpx.TransportError:
                 delay = self.policy.backoff(retry)
+                if last or request.method not in IDEMPOTENT_METHODS or not _in_time(request, delay):
+                    raise
             else:
                 delay = self._delay(request, response, retry)
-                if last or delay is None:
+                if last or delay is None or not _in_time(request, delay):
                     return response
                 await response.aclose()
             logger.info("retrying %s %s in %.2f s (retry %d)", request.method, request.url.path, delay, retry + 1)
@@ -115,6 +117,12 @@ class RetryTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def _in_time(request: httpx.Request, delay: float) -> bool:
+    """A retry after `delay` could still finish before the call's deadline (when it has one)."""
+    deadline = request.extensions.get(DEADLINE)
+    return deadline is None or time.monotonic() + delay < deadline
 
 
 @dataclass

@@ -162,5 +162,5 @@ def test_a_page_too_large_for_the_context_is_cut_with_a_note() -> None:
     page = sequence_page({"data": items, "total": 40}, page=1, limit=40)
     cut = fit(page, 5_000)
     assert 1 <= len(cut.items) < 40 and len(cut.model_dump_json(exclude_unset=True)) <= 5_000
-    assert cut.has_more is True and "fields=" in cut.note and f"Cut to {len(cut.items)} of the 40" in cut.note
+    assert cut.has_more is False and "fields=" in cut.note and f"Cut to {len(cut.items)} of the 40" in cut.note
     assert fit(page, 10**6) is page

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
+import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import (
@@ -30,7 +31,7 @@ from pydantic import BaseModel, Field
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry, AuditError, Outcome
 from mcp_sequences.client import Call
-from mcp_sequences.errors import SequencesError
+from mcp_sequences.errors import OutcomeUnknownError, SequencesError
 from mcp_sequences.guard import (
     Assessment,
     Kind,
@@ -207,8 +208,14 @@ class Attempt:
             raise Refused(f"Nothing was sent: {exc}") from exc
         try:
             raw = await app_state(self.ctx).api.send(self.call)
+        except OutcomeUnknownError as exc:
+            self.record("unknown", detail=str(exc))
+            raise
         except SequencesError as exc:
             self.record("failed", detail=str(exc))
+            raise
+        except anyio.get_cancelled_exc_class():
+            self.record("unknown", detail="cancelled by the client while in flight: it may or may not have been done")
             raise
         created = shaping.sequence(raw).id if new_id else None
         self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
