@@ -64,10 +64,10 @@ class AuditLog:
                 if file.tell() and not self._ends_with_newline():
                     file.write("\n")
                 file.write(entry.model_dump_json() + "\n")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: an entry pydantic cannot serialise
             raise AuditError(
                 f"{entry.tool} was {'sent' if entry.outcome != 'refused' else 'refused'} ({entry.outcome}), "
-                f"but its audit line could not be written to {self.path} ({exc.strerror})"
+                f"but its audit line could not be written to {self.path} ({getattr(exc, 'strerror', None) or exc})"
             ) from exc
 
     def entries(self) -> list[AuditEntry]:
@@ -75,7 +75,8 @@ class AuditLog:
         if not self.path.exists():
             return []
         with self._lock:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            # "\n" only: str.splitlines() also breaks at U+2028, U+0085..., which JSON leaves unescaped.
+            lines = self.path.read_text(encoding="utf-8").split("\n")
         return [entry for number, line in enumerate(lines, 1) if (entry := _parse(line, number, self.path))]
 
     def _open(self) -> TextIO:

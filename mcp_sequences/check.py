@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from contextlib import AsyncExitStack
 
+import httpx
+
 from mcp_sequences.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -37,7 +39,7 @@ async def check(settings: Settings) -> tuple[bool, str]:
     """(works, what to tell the person)."""
     if not settings.sandbox and settings.api_key is None and settings.email is None:
         return False, NO_CREDENTIALS
-    where = "the sandbox" if settings.sandbox else settings.base_url
+    where = "the sandbox" if settings.sandbox else str(httpx.URL(settings.base_url).copy_with(userinfo=b""))
     how = "no key needed" if settings.sandbox else "API key" if settings.api_key is not None else "sign-in"
     started = time.perf_counter()
     try:

@@ -44,11 +44,15 @@ from mcp_sequences.transport import (
 SEQUENCES = "/api/v2/sequences"
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 _ID_RE = re.compile(ID_PATTERN)
+RESERVED_IDS = frozenset({"activity", "deleted"})
 MAX_CONNECTIONS = 20
 
 
 def check_id(sequence_id: str) -> str:
-    """Refuse any id that could leave the /sequences/{id} path (`/`, `..`, `?`, `#`, `%`, spaces)."""
+    """Refuse any id that could leave the /sequences/{id} path (`/`, `..`, `?`, `#`, `%`, spaces),
+    or name another endpoint under it (/sequences/activity, /sequences/deleted/...)."""
+    if sequence_id in RESERVED_IDS:
+        raise InvalidIdError(f"{sequence_id!r} names an endpoint of the API, not a sequence; list_sequences shows ids.")
     if not _ID_RE.fullmatch(sequence_id):
         raise InvalidIdError(
             f"Invalid sequence id {sequence_id[:80]!r}: ids are 1-64 letters, digits, '-' or '_'. "

@@ -97,8 +97,8 @@ class BadRequestError(APIStatusError):
 
 class AuthenticationError(APIStatusError):
     hint = (
-        "The API key was refused: check ICLOUDREADY_API_KEY (and ICLOUDREADY_BASE_URL). "
-        "Retrying will not help until the key is fixed."
+        "The API key was refused: check ICLOUDREADY_API_KEY, or ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD "
+        "(and ICLOUDREADY_BASE_URL). Retrying will not help until that is fixed."
     )
 
 

@@ -15,6 +15,22 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 IdValue = str | int
 
 
+# Deeper than any real sequence or activity; deep enough that pydantic and JSON never recurse out.
+MAX_NESTING = 32
+
+
+def nesting(value: Any) -> int:
+    """How deeply arrays and objects nest in a JSON value (iteratively: it may be hostile)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 # `deleted` is a string in the API. Models spell it many ways; what is sent is always the canonical
 # "true"/"false", so the guardrails judge exactly what the API will receive.
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})

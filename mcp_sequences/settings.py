@@ -30,7 +30,10 @@ class Settings(BaseSettings):
 
     # populate_by_name: flags and tests set fields by name; the env var names of the two API fields
     # are the vendor's own (ICLOUDREADY_*), the rest carry our prefix.
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True)
+    # hide_input_in_errors: a rejected value may be a secret (a key in the wrong variable).
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True, hide_input_in_errors=True
+    )
 
     base_url: str = Field(
         DEFAULT_BASE_URL,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from mcp_sequences.errors import APIResponseError
-from mcp_sequences.models import Activity, Sequence, SequencePage
+from mcp_sequences.models import MAX_NESTING, Activity, Sequence, SequencePage, nesting
 
 S = TypeVar("S", bound=Sequence)
 A = TypeVar("A", bound=Activity)
@@ -140,6 +140,11 @@ def _first_int(meta: dict[str, Any], keys: tuple[str, ...], default: int | None 
 
 
 def _parse(model: type[BaseModel], data: Any, what: str) -> Any:
+    if nesting(data) > MAX_NESTING:
+        raise APIResponseError(
+            f"The API returned {what} nested deeper than {MAX_NESTING} levels, which this server does not pass "
+            "on; ask for fewer fields (fields='id,name,status')."
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

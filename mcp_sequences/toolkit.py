@@ -17,7 +17,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_type_hints
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -27,12 +27,13 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from mcp_sequences.audit import AuditError, AuditLog
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import SequencesError
 from mcp_sequences.guard import DeleteBudget, Refused
+from mcp_sequences.models import MAX_NESTING, nesting
 from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
 
@@ -41,6 +42,10 @@ ARGS = "args"
 MAX_ECHOED_INPUT_CHARS = 60
 
 Handler = Callable[..., Awaitable[BaseModel]]
+MALFORMED_ANSWER = (
+    "Nothing was changed: the client's answer to the confirmation was not the form it was asked to fill "
+    "(the sequence's name, as text); ask the person again."
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,13 @@ class ToolArgs(ArgModelBase):
     """Base of every tool's arguments: unknown fields are errors; the handler gets the model whole."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        if nesting(data) > MAX_NESTING:
+            raise ValueError(f"the arguments nest deeper than {MAX_NESTING} levels of arrays and objects")
+        return data
 
     def model_dump_one_level(self) -> dict[str, Any]:
         return {ARGS: self}
@@ -108,8 +120,20 @@ def tool(
     return declare
 
 
-class CompactResult(FuncMetadata):
-    """Results as compact JSON text (what most clients put in the model's context) plus structuredContent."""
+class ToolMetadata(FuncMetadata):
+    """The SDK's argument and result handling, with two changes.
+
+    A string argument arrives as the string sent: the SDK decodes JSON-looking strings for any
+    field not typed exactly `str` (for clients that send arrays as JSON text), which would turn
+    q="null" into no search and code="[1]" into a list. Here only fields that cannot take a
+    string are decoded. Results go out as compact JSON text (what most clients put in the
+    model's context) beside structuredContent.
+    """
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        text = _text_fields(self.arg_model)
+        decoded = super().pre_parse_json({key: value for key, value in data.items() if key not in text})
+        return {key: value if key in text else decoded[key] for key, value in data.items()}
 
     def convert_result(self, result: Any) -> Any:
         # Anything else (an InputRequiredResult between elicitation rounds) is the SDK's to handle.
@@ -132,6 +156,9 @@ class SequencesTool(Tool):
                 raise ToolError(describe_invalid(self.name, cause, self.fn_metadata.arg_model)) from cause
             if isinstance(cause, SequencesError | Refused | AuditError):
                 raise ToolError(f"Error executing tool {self.name}: {cause}") from cause
+            if isinstance(cause, ToolError) and str(cause).startswith("Resolver "):
+                # The SDK's words for an answer that does not fit the form name our internals.
+                raise ToolError(f"Error executing tool {self.name}: {MALFORMED_ANSWER}") from cause
             raise
 
 
@@ -145,7 +172,7 @@ def sdk_tool(spec: ToolSpec) -> SequencesTool:
         title=spec.title,
         description=inspect.getdoc(spec.handler) or "",
         parameters=model_schema(args, "input"),
-        fn_metadata=CompactResult(
+        fn_metadata=ToolMetadata(
             arg_model=args,
             output_model=output,
             output_schema=model_schema(output, "output"),
@@ -156,6 +183,15 @@ def sdk_tool(spec: ToolSpec) -> SequencesTool:
         resolver_plans=build_resolver_plans(resolved, {ARGS}),
         annotations=spec.annotations,
     )
+
+
+def _text_fields(model: type[BaseModel]) -> set[str]:
+    """Argument names (and aliases) whose type accepts a string."""
+    names = set()
+    for name, info in model.model_fields.items():
+        if info.annotation is str or str in get_args(info.annotation):
+            names |= {name, info.alias or name}
+    return names
 
 
 def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:

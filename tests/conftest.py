@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 from mcp import Client
+from mcp.client.session import ClientSession
 from mcp.types import ElicitResult
 from starlette.applications import Starlette
 
@@ -50,6 +51,25 @@ class Person:
         if self.action == "accept" and content is None:
             content = {"name": params.message.rsplit(NAME_PROMPT, 1)[1].strip()}
         return ElicitResult(action=self.action, content=content)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def compile_output_schemas_once() -> Iterator[None]:
+    """The SDK client compiles and meta-validates each tool's output schema once per session, ~60 ms
+    a tool; the suite opens hundreds of sessions on the same schemas. Results are still validated
+    on every call, against a validator compiled once per distinct schema."""
+    compile_schema = ClientSession._output_schema_validator
+    compiled: dict[str, Any] = {}
+
+    def once(session: ClientSession, name: str, schema: dict[str, Any]) -> Any:
+        key = json.dumps(schema, sort_keys=True)
+        if key not in compiled:
+            compiled[key] = compile_schema(session, name, schema)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ClientSession, "_output_schema_validator", once)
+        yield
 
 
 @pytest.fixture(autouse=True)

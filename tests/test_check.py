@@ -51,5 +51,6 @@ def test_a_real_api_by_url(
 
 def test_an_unreachable_api(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("ICLOUDREADY_API_KEY", "k")
-    code, out = run(["--base-url", "http://127.0.0.1:9", "--timeout", "5"], capsys)
+    code, out = run(["--base-url", "http://user:hunter2@127.0.0.1:9", "--timeout", "0.5"], capsys)
     assert code == 1 and "FAILED: the API is unreachable." in out
+    assert "hunter2" not in out and "checked http://127.0.0.1:9" in out

@@ -186,6 +186,8 @@ BAD_IDS = [
     pytest.param("a" * 65, id="65-chars"),
     pytest.param("séquence", id="unicode"),
     pytest.param("abc\n", id="trailing-newline"),
+    pytest.param("activity", id="names-the-activity-endpoint"),
+    pytest.param("deleted", id="names-the-delete-endpoint"),
 ]
 GOOD_IDS = ["6650b0000000000000000001", "abc-DEF_123", "7", "a" * 64]
 

@@ -27,7 +27,7 @@ async def test_tools_work_against_an_api_over_the_network(api_url: str, sandbox:
 
 
 async def test_an_unreachable_api_is_an_error_result_not_a_crash() -> None:
-    settings = Settings(base_url="http://127.0.0.1:9", api_key="k", timeout=2)  # port 9: discard, nothing listens
+    settings = Settings(base_url="http://127.0.0.1:9", api_key="k", timeout=0.5)  # port 9: discard, nothing listens
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("list_sequences", {})
         again = await client.call_tool("list_sequences", {})

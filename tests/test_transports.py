@@ -1,4 +1,8 @@
-"""The real command, as clients launch it: stdio and streamable HTTP in subprocesses (127.0.0.1 only)."""
+"""The real command, as clients launch it: stdio and streamable HTTP in subprocesses (127.0.0.1 only).
+
+Deleting over stdio and HTTP (stateful and stateless, both eras) is in test_confirmation_matrix.py;
+these are the transport-level facts: a clean stdout, both eras over HTTP, DNS-rebinding refusal.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,8 @@ import anyio.abc
 import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
-from tests.conftest import FIRST_ID, Person
 from tests.processes import START_TIMEOUT, Remote, child_env, serving
 
 pytestmark = pytest.mark.anyio
@@ -64,45 +67,17 @@ async def read_until_answered(process: anyio.abc.Process, last_id: int) -> str:
     raise AssertionError(f"stdout closed before the answer to request {last_id}: {stdout!r}")
 
 
-async def test_stdio_confirmed_delete_in_the_2026_era(command: list[str]) -> None:
-    params = StdioServerParameters(command=command[0], args=command[1:], env=child_env())
-    async with Client(params, elicitation_callback=Person.typing_the_name()) as client:
-        assert client.protocol_version == "2026-07-28"
-        deleted = await client.call_tool("delete_sequence", {"id": FIRST_ID})
-        gone = await client.call_tool("get_sequence", {"id": FIRST_ID})
-    assert deleted.is_error is False and deleted.structured_content["deleted"] is True
-    assert gone.is_error is True and "HTTP 404" in gone.content[0].text
-
-
 @pytest.fixture(scope="module")
 def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for server in serving(tmp_path_factory.mktemp("stateful")):
         yield server.url
 
 
-@pytest.fixture(scope="module")
-def stateless_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    for server in serving(tmp_path_factory.mktemp("stateless"), "--stateless"):
-        yield server.url
-
-
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
-@pytest.mark.parametrize("server", ["http_url", "stateless_url"])
-async def test_streamable_http_serves_both_eras(server: str, mode: str, request: pytest.FixtureRequest) -> None:
-    async with Client(request.getfixturevalue(server), mode=mode) as client:
+async def test_streamable_http_serves_both_eras(http_url: str, mode: str) -> None:
+    async with Client(http_url, mode=mode) as client:
         page = await client.call_tool("list_sequences", {"limit": 2})
     assert page.is_error is False and len(page.structured_content["items"]) == 2
-
-
-async def test_stateless_legacy_client_cannot_delete(stateless_url: str) -> None:
-    """No back-channel to ask the person on stateless HTTP at 2025-11-25: refuse, delete nothing."""
-
-    async with Client(stateless_url, mode="legacy", elicitation_callback=Person.typing_the_name()) as client:
-        refused = await client.call_tool("delete_sequence", {"id": FIRST_ID})
-        still_there = await client.call_tool("get_sequence", {"id": FIRST_ID})
-    assert refused.is_error is True and "Nothing was deleted" in refused.content[0].text
-    assert "without --stateless" in refused.content[0].text
-    assert still_there.is_error is False
 
 
 def test_http_refuses_foreign_host_headers(http_url: str) -> None:

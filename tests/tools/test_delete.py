@@ -87,3 +87,11 @@ async def test_a_dry_run_sends_and_asks_nothing(sandbox: Starlette, mode: str) -
     assert "ask the person to type the sequence's name" in result.structured_content["verdict"]
     assert journal(sandbox) == [("GET", f"/api/v2/sequences/{FIRST_ID}")]
     assert person.shown == [] and audit_lines() == [] and still_there(sandbox)
+
+
+async def test_an_answer_that_does_not_fit_the_form_deletes_nothing(sandbox: Starlette, mode: str) -> None:
+    async with connect(sandbox, mode, elicitation_callback=Person("accept", {"nom": FIRST_NAME})) as client:
+        result = await client.call_tool("delete_sequence", {"id": FIRST_ID})
+    text = result.content[0].text
+    assert result.is_error and "Nothing was changed" in text and "mcp_sequences" not in text
+    assert DELETE not in journal(sandbox) and still_there(sandbox)
