@@ -30,6 +30,16 @@ FIRST_NAME = "Q1 Enterprise Outbound - VP Sales"
 NAME_PROMPT = "type the sequence's name: "
 
 
+class Clock:
+    """A clock that stands still until a test moves it (for hourly and per-minute windows)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Person:
     """The human at the client: records what they were shown and answers as told.
 

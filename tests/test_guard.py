@@ -15,6 +15,7 @@ from mcp_sequences.guard import (
 )
 from mcp_sequences.models import Sequence, SequenceFields
 from mcp_sequences.settings import Settings
+from tests.conftest import Clock
 
 RECORD = Sequence(
     id="s1",
@@ -140,16 +141,8 @@ def test_the_message_says_what_happens_to_what() -> None:
     assert message.endswith("type the sequence's name: Q4 Renewals")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_delete_budget_refills_an_hour_after_each_delete() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     budget = DeleteBudget(limit=2, clock=clock)
     budget.reserve()
     clock.now += 600

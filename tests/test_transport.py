@@ -15,6 +15,7 @@ from mcp_sequences.transport import (
     RetryTransport,
     retry_after,
 )
+from tests.conftest import Clock
 
 pytestmark = pytest.mark.anyio
 
@@ -106,14 +107,6 @@ def test_backoff_is_capped_and_jittered() -> None:
     policy = RetryPolicy(base_delay=1.0, max_delay=4.0)
     delays = [policy.backoff(retry) for retry in range(8) for _ in range(50)]
     assert max(delays) <= 4.0 and min(delays) >= 0 and len(set(delays)) > 300
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_limiter_holds_to_both_windows() -> None:
