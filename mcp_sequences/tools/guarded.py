@@ -167,10 +167,10 @@ def why_not_ask(ctx: Context) -> str | None:
     return None
 
 
-def require_yes(answer: ElicitationResult[Any], before: Sequence) -> None:
+def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str) -> None:
     """Only the sequence's name, typed by the person, is a yes."""
     if isinstance(answer, DeclinedElicitation):
-        raise Refused(f"the person declined to change {describe(before)}; do not ask again unless they request it")
+        raise Refused(f"the person declined to {verb} {describe(before)}; do not ask again unless they request it")
     if isinstance(answer, CancelledElicitation):
         raise Refused(f"the person dismissed the confirmation for {describe(before)}")
     assert isinstance(answer, AcceptedElicitation)
@@ -246,7 +246,7 @@ async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: 
     try:
         assessment = judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
-            require_yes(answer, before)
+            require_yes(answer, before, "delete" if assessment.deletes else "change")
         reservation = budget.reserve() if assessment.deletes else None
     except Refused as refusal:
         raise attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
