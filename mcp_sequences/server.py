@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
 MCP_PATH = "/mcp"
+LOOPBACK_INTERFACES = ("127.0.0.1", "localhost", "::1")
 # A person has this long to answer a confirmation before its sealed state is refused.
 STATE_TTL = 300.0
 INSTRUCTIONS = """\
@@ -108,22 +109,26 @@ def state_security(settings: Settings) -> RequestStateSecurity:
     return RequestStateSecurity(keys=[key], ttl=STATE_TTL, audience=SERVER_NAME)
 
 
+def exposure_warnings(settings: Settings) -> list[str]:
+    """What an HTTP server reachable beyond this machine is probably missing."""
+    if settings.host in LOOPBACK_INTERFACES:
+        return []
+    warnings = []
+    if not settings.http_tokens:
+        warnings.append("no MCP_SEQUENCES_HTTP_TOKENS, so anyone who can reach it can call it")
+    if settings.allowed_hosts == list(LOOPBACK_HOSTS):
+        warnings.append("only loopback Host headers are accepted, so remote clients get 421; add --allowed-hosts")
+    return warnings
+
+
 def serve(settings: Settings) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
     server = build_server(settings)
     if settings.transport == "stdio":
         server.run()
         return
-    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.http_tokens:
-        logger.warning(
-            "listening on %s with no MCP_SEQUENCES_HTTP_TOKENS: anyone who can reach it can call it", settings.host
-        )
-    if settings.host not in ("127.0.0.1", "localhost", "::1") and settings.allowed_hosts == list(LOOPBACK_HOSTS):
-        logger.warning(
-            "listening on %s but accepting only loopback Host headers: remote clients will get 421. "
-            "Add the name clients use with --allowed-hosts.",
-            settings.host,
-        )
+    for warning in exposure_warnings(settings):
+        logger.warning("listening on %s: %s", settings.host, warning)
     # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
     sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{settings.port}{MCP_PATH}\n")
     server.run(
