@@ -222,11 +222,13 @@ class Attempt:
         return raw
 
     def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
+        """One audit line; a create, which had no id before, is filed under the id it was given."""
         token = get_access_token()
+        sequence_id = self.sequence_id if created is None else self.sequence_id or str(created)
         app_state(self.ctx).audit.record(
             AuditEntry(
                 tool=self.tool,
-                sequence_id=self.sequence_id if self.sequence_id is not None or created is None else str(created),
+                sequence_id=sequence_id,
                 caller=token.client_id if token else None,
                 method=self.call.method,
                 path=self.call.path,
