@@ -127,7 +127,7 @@ def activity_call(body: dict[str, Any]) -> Call:
 
 
 class SequencesClient:
-    """Sends `Call`s; one shortcut per endpoint of the Sequences API."""
+    """Sends `Call`s. Reads have shortcuts; writes go through tools/guarded.py, which sends the Call."""
 
     def __init__(self, http: httpx.AsyncClient, *, deadline: float, max_bytes: int) -> None:
         self._http = http
@@ -143,21 +143,6 @@ class SequencesClient:
 
     async def get(self, sequence_id: str) -> Any:
         return await self.send(get_call(sequence_id))
-
-    async def create(self, body: dict[str, Any]) -> Any:
-        return await self.send(create_call(body))
-
-    async def replace(self, sequence_id: str, body: dict[str, Any]) -> Any:
-        return await self.send(replace_call(sequence_id, body))
-
-    async def patch(self, sequence_id: str, body: dict[str, Any]) -> Any:
-        return await self.send(patch_call(sequence_id, body))
-
-    async def delete(self, sequence_id: str) -> Any:
-        return await self.send(delete_call(sequence_id))
-
-    async def create_activity(self, body: dict[str, Any]) -> Any:
-        return await self.send(activity_call(body))
 
     async def send(self, call: Call) -> Any:
         """One call, every attempt of it within one deadline; the answer parsed, or a SequencesError."""

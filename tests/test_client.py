@@ -13,7 +13,18 @@ from typing import Any
 import httpx
 import pytest
 
-from mcp_sequences.client import SequencesClient, make_http_client
+from mcp_sequences.client import (
+    Call,
+    SequencesClient,
+    activity_call,
+    create_call,
+    delete_call,
+    get_call,
+    list_call,
+    make_http_client,
+    patch_call,
+    replace_call,
+)
 from mcp_sequences.errors import (
     APIConnectionError,
     APIResponseError,
@@ -104,21 +115,21 @@ def assert_no_key(exc: BaseException) -> None:
 
 # (call, method, path, JSON body or None)
 ENDPOINTS = [
-    pytest.param(lambda api: api.list(PARAMS), "GET", "/api/v2/sequences", None, id="list"),
-    pytest.param(lambda api: api.get(SEQ_ID), "GET", f"/api/v2/sequences/{SEQ_ID}", None, id="get"),
-    pytest.param(lambda api: api.create(BODY), "POST", "/api/v2/sequences", BODY, id="create"),
-    pytest.param(lambda api: api.replace(SEQ_ID, BODY), "PUT", f"/api/v2/sequences/{SEQ_ID}", BODY, id="replace"),
-    pytest.param(lambda api: api.patch(SEQ_ID, BODY), "PATCH", f"/api/v2/sequences/{SEQ_ID}", BODY, id="patch"),
-    pytest.param(lambda api: api.delete(SEQ_ID), "DELETE", f"/api/v2/sequences/deleted/{SEQ_ID}", None, id="delete"),
-    pytest.param(lambda api: api.create_activity(BODY), "POST", "/api/v2/sequences/activity", BODY, id="activity"),
+    pytest.param(list_call(PARAMS), "GET", "/api/v2/sequences", None, id="list"),
+    pytest.param(get_call(SEQ_ID), "GET", f"/api/v2/sequences/{SEQ_ID}", None, id="get"),
+    pytest.param(create_call(BODY), "POST", "/api/v2/sequences", BODY, id="create"),
+    pytest.param(replace_call(SEQ_ID, BODY), "PUT", f"/api/v2/sequences/{SEQ_ID}", BODY, id="replace"),
+    pytest.param(patch_call(SEQ_ID, BODY), "PATCH", f"/api/v2/sequences/{SEQ_ID}", BODY, id="patch"),
+    pytest.param(delete_call(SEQ_ID), "DELETE", f"/api/v2/sequences/deleted/{SEQ_ID}", None, id="delete"),
+    pytest.param(activity_call(BODY), "POST", "/api/v2/sequences/activity", BODY, id="activity"),
 ]
 
 
 @pytest.mark.parametrize(("call", "method", "path", "body"), ENDPOINTS)
 async def test_each_method_sends_its_method_path_and_body(
-    api: SequencesClient, upstream: Upstream, call, method: str, path: str, body: dict | None
+    api: SequencesClient, upstream: Upstream, call: Call, method: str, path: str, body: dict | None
 ) -> None:
-    result = await call(api)
+    result = await api.send(call)
 
     request = upstream.last
     assert (request.method, request.url.host, request.url.path) == (method, "crm.test", path)
@@ -162,7 +173,7 @@ async def test_no_authorization_header_without_api_key(upstream: Upstream) -> No
 
 @pytest.mark.parametrize("base_url", ["https://crm.test/tenant", "https://crm.test/tenant/"])
 async def test_base_url_path_prefix_is_kept(upstream: Upstream, base_url: str) -> None:
-    await make_api(upstream, base_url=base_url).delete(SEQ_ID)
+    await make_api(upstream, base_url=base_url).send(delete_call(SEQ_ID))
 
     assert upstream.last.url.path == f"/tenant/api/v2/sequences/deleted/{SEQ_ID}"
 
@@ -171,9 +182,9 @@ async def test_base_url_path_prefix_is_kept(upstream: Upstream, base_url: str) -
 
 ID_CALLS = [
     pytest.param(lambda api, id_: api.get(id_), id="get"),
-    pytest.param(lambda api, id_: api.replace(id_, BODY), id="replace"),
-    pytest.param(lambda api, id_: api.patch(id_, BODY), id="patch"),
-    pytest.param(lambda api, id_: api.delete(id_), id="delete"),
+    pytest.param(lambda api, id_: api.send(replace_call(id_, BODY)), id="replace"),
+    pytest.param(lambda api, id_: api.send(patch_call(id_, BODY)), id="patch"),
+    pytest.param(lambda api, id_: api.send(delete_call(id_)), id="delete"),
 ]
 BAD_IDS = [
     pytest.param("abc/def", id="slash"),
@@ -236,7 +247,7 @@ async def test_error_statuses_map_to_their_classes(
     upstream.respond = answer(status, json={"message": "upstream says no"})
 
     with pytest.raises(APIStatusError) as caught:
-        await api.patch(SEQ_ID, BODY)
+        await api.send(patch_call(SEQ_ID, BODY))
 
     assert type(caught.value) is error_class
     assert caught.value.status_code == status
@@ -248,7 +259,7 @@ async def test_422_message_quotes_the_upstream_message(api: SequencesClient, ups
     upstream.respond = answer(422, json={"message": "steps[0].delayDays must be >= 0"})
 
     with pytest.raises(UnprocessableEntityError, match=r'The API said: "steps\[0\]\.delayDays must be >= 0"'):
-        await api.create(BODY)
+        await api.send(create_call(BODY))
 
 
 async def test_401_message_points_at_the_api_key(api: SequencesClient, upstream: Upstream) -> None:
@@ -312,7 +323,7 @@ async def test_html_success_body_is_a_response_error(api: SequencesClient, upstr
 async def test_empty_success_body_is_none(api: SequencesClient, upstream: Upstream, response: httpx.Response) -> None:
     upstream.respond = lambda request: response
 
-    assert await api.delete(SEQ_ID) is None
+    assert await api.send(delete_call(SEQ_ID)) is None
 
 
 # --- Nothing passes for success that is not, and nothing secret gets out --------------------
@@ -323,7 +334,7 @@ async def test_a_redirect_is_an_error_not_a_success(api: SequencesClient, upstre
     upstream.respond = answer(302, headers={"Location": "https://login.crm.test/"})
 
     with pytest.raises(RedirectError, match="ICLOUDREADY_BASE_URL") as caught:
-        await api.delete(SEQ_ID)
+        await api.send(delete_call(SEQ_ID))
     assert caught.value.status_code == 302
 
 
