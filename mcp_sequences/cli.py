@@ -72,7 +72,6 @@ def _default_note(field: typing.Any) -> str:
 
 def run_check(settings: Settings) -> None:
     """Print the verdict on stdout (this is a command, not the stdio server) and exit 0 or 1."""
-    logging.basicConfig(stream=sys.stderr, level=settings.log_level, format=LOG_FORMAT)
     from mcp_sequences.check import check
 
     works, verdict = anyio.run(check, settings)
@@ -105,11 +104,12 @@ def _setting_name(loc: tuple[typing.Any, ...]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["check"]:
-        run_check(load_settings(args[1:]))
-    settings = load_settings(args)
+    checking = args[:1] == ["check"]
+    settings = load_settings(args[1:] if checking else args)
     # Before the SDK configures logging: everything to stderr, stdout stays the protocol's.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format=LOG_FORMAT)
+    if checking:
+        run_check(settings)
     # Imported here so that --help and flag errors answer without loading the MCP SDK (~0.6 s).
     from mcp_sequences.server import serve
 

@@ -17,6 +17,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, get_args, get_type_hints
 
 import anyio
@@ -185,13 +186,14 @@ def sdk_tool(spec: ToolSpec) -> SequencesTool:
     )
 
 
-def _text_fields(model: type[BaseModel]) -> set[str]:
-    """Argument names (and aliases) whose type accepts a string."""
-    names = set()
+@cache
+def _text_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Argument names (and aliases) whose type accepts a string; fixed per model, so computed once."""
+    names: set[str] = set()
     for name, info in model.model_fields.items():
         if info.annotation is str or str in get_args(info.annotation):
             names |= {name, info.alias or name}
-    return names
+    return frozenset(names)
 
 
 def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:
