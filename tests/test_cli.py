@@ -58,5 +58,3 @@ def test_the_readme_documents_every_setting() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for name in Settings.model_fields:
         assert f"`{env_name(name)}`" in readme, name
-
-
