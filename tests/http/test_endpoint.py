@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from mcp_sequences.cli import load_settings
 from mcp_sequences.http.endpoint import endpoint_url, exposure_problem, exposure_warnings
 from mcp_sequences.http.listener import http_app
 from mcp_sequences.server import build_server
@@ -72,3 +73,48 @@ def test_an_exposed_server_is_warned_about_what_it_lacks(overrides: dict, expect
     warnings = exposure_warnings(Settings(**overrides))
     assert [w[: len(e)] for w, e in zip(warnings, expected, strict=True)] == expected
     assert not any("remote clients get 421" in w for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "value"),
+    [
+        (["--allow-unauthenticated"], "allow_unauthenticated", True),
+        (["--oauth-issuer", "https://login.example.com"], "oauth_issuer", "https://login.example.com"),
+        (
+            ["--oauth-issuer", "https://login.example.com", "--oauth-jwks-url", "https://login.example.com/keys"],
+            "oauth_jwks_url",
+            "https://login.example.com/keys",
+        ),
+        (["--public-url", "https://crm-mcp.example.com/mcp"], "public_url", "https://crm-mcp.example.com/mcp"),
+        (["--max-sessions", "7"], "max_sessions", 7),
+        (["--max-sessions-per-caller", "2"], "max_sessions_per_caller", 2),
+        (["--session-idle-minutes", "3"], "session_idle_minutes", 3.0),
+        (["--header-timeout", "4"], "header_timeout", 4.0),
+        (["--keep-alive-timeout", "6"], "keep_alive_timeout", 6),
+        (["--max-connections", "50"], "max_connections", 50),
+    ],
+)
+def test_the_http_flags_set_their_settings(argv: list[str], field: str, value: object) -> None:
+    assert getattr(load_settings(argv), field) == value
+
+
+def test_allow_unauthenticated_given_as_a_flag_lets_0000_start() -> None:
+    assert (
+        exposure_problem(load_settings(["--transport", "http", "--host", "0.0.0.0", "--allow-unauthenticated"])) is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--oauth-jwks-url", "https://login.example.com/keys"], "--oauth-jwks-url needs --oauth-issuer"),
+        (["--max-sessions-per-caller", "0"], "--max-sessions-per-caller / MCP_SEQUENCES_MAX_SESSIONS_PER_CALLER"),
+        (["--caller-policies", "ci-bot"], "give each caller's policy as NAME=POLICY"),
+    ],
+)
+def test_bad_http_flags_exit_with_a_message_naming_them(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        load_settings(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

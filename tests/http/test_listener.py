@@ -77,3 +77,20 @@ async def test_debug_logs_hold_no_session_ids_and_no_response_bodies(debug_serve
     assert "Created new transport with session ID: [session id]" in log  # the line is kept, the id is not
     assert not re.search(r"\b[0-9a-f]{32}\b", log)
     assert page.structured_content["items"][0]["name"] not in log  # no response chunk was logged
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(tmp_path: Path) -> None:
+    with deployed(tmp_path, keep_alive_timeout=1) as server, connect(server.settings.port) as sock:
+        sock.sendall(b"GET /nothing HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % server.settings.port)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+        rest = sock.recv(4096)
+        while rest:  # the body, then the close
+            rest = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 404")
+
+
+def test_a_request_body_over_4_mib_is_refused(server: Deployment) -> None:
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "' + b"x" * (4 * 2**20) + b'"}}'
+    assert httpx.post(server.url, headers=MCP_HEADERS, content=body).status_code == 413
