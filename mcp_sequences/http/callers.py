@@ -14,8 +14,7 @@ from typing import Any
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_REQUEST, CallToolResult, ListToolsResult, TextContent
+from mcp.types import CallToolResult, TextContent
 
 from mcp_sequences.guard import DeletePolicy
 from mcp_sequences.settings import Settings
@@ -71,7 +70,7 @@ def why_not(spec: ToolSpec, settings: Settings, token: AccessToken | None) -> st
 
 
 class CallerFilter:
-    """MCP middleware: each caller sees and calls only the tools it may; reading resources needs the read scope."""
+    """MCP middleware: each caller sees and calls only the tools it may (the gate already required the read scope)."""
 
     def __init__(self, settings: Settings, specs: Sequence[ToolSpec]) -> None:
         self.settings = settings
@@ -88,18 +87,12 @@ class CallerFilter:
                 return CallToolResult(
                     content=[TextContent(type="text", text=f"Nothing was done: {refusal}.")], is_error=True
                 )
-        if ctx.method == "resources/read" and READ_SCOPE not in token.scopes:
-            raise MCPError(
-                INVALID_REQUEST, f"reading a sequence needs the OAuth scope {READ_SCOPE}, which this token lacks"
-            )
         result = await call_next(ctx)
         return self._listed(result, token) if ctx.method == "tools/list" else result
 
     def _listed(self, result: HandlerResult, token: AccessToken) -> HandlerResult:
-        """The tools/list result (a model or, over HTTP, already a dict) without the caller's hidden tools."""
-        if isinstance(result, ListToolsResult):
-            result.tools = [tool for tool in result.tools if self._offered(tool.name, token)]
-        elif isinstance(result, dict) and isinstance(result.get("tools"), list):
+        """The tools/list result (serialised by then) without the tools this caller may not call."""
+        if isinstance(result, dict) and isinstance(result.get("tools"), list):
             result["tools"] = [tool for tool in result["tools"] if self._offered(tool.get("name"), token)]
         return result
 

@@ -8,6 +8,7 @@ beyond). Session ids are kept out of the logs and response bodies out of DEBUG l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -113,7 +114,7 @@ class SlowClientProtocol(H11Protocol):
     """
 
     header_timeout = 10.0
-    _deadline: object = None
+    _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def]
         super().connection_made(transport)
@@ -134,7 +135,7 @@ class SlowClientProtocol(H11Protocol):
 
     def _disarm(self) -> None:
         if self._deadline is not None:
-            self._deadline.cancel()  # type: ignore[attr-defined]
+            self._deadline.cancel()
             self._deadline = None
 
     def _too_slow(self) -> None:
