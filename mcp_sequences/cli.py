@@ -67,7 +67,7 @@ def _argument_kind(field: typing.Any) -> dict[str, typing.Any]:
 
 def _default_note(field: typing.Any) -> str:
     default = field.get_default(call_default_factory=True)
-    return "" if default in (None, False, []) else f" (default: {default})"
+    return "" if default in (None, False, [], {}) else f" (default: {default})"
 
 
 def run_check(settings: Settings) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -203,6 +204,13 @@ class Settings(BaseSettings):
             if any(not sep or not name for name, sep, _ in pairs):
                 raise ValueError("give each caller's policy as NAME=POLICY, e.g. ci-bot=deny")
             return {name: policy for name, _, policy in pairs}
+        return value
+
+    @field_validator("oauth_issuer", "oauth_jwks_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+            raise ValueError("must be an http:// or https:// URL")
         return value
 
     @model_validator(mode="after")

@@ -29,6 +29,7 @@ KEYS_TTL = 3600.0
 FETCH_TIMEOUT = 10.0
 # Asymmetric signatures only: a symmetric key in a public key set would let anyone who read it sign.
 SIGNING_ALGORITHMS = ("RS", "PS", "ES", "EdDSA", "Ed25519", "Ed448")
+ASYMMETRIC_KEY_TYPES = ("RSA", "EC", "OKP")
 
 Fetch = Callable[[str], Awaitable[Any]]
 
@@ -106,9 +107,11 @@ def signing_keys(document: Any) -> list[tuple[str, jwt.PyJWK]]:
     for data in document.get("keys", []) if isinstance(document, dict) else []:
         if not isinstance(data, dict) or not isinstance(data.get("kid"), str) or data.get("use", "sig") != "sig":
             continue
+        if data.get("kty") not in ASYMMETRIC_KEY_TYPES or not str(data.get("alg", "RS")).startswith(SIGNING_ALGORITHMS):
+            continue  # checked before PyJWK, which cannot even load a key declared `alg: none`
         try:
             key = jwt.PyJWK(data)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError):
             continue
         if key.algorithm_name.startswith(SIGNING_ALGORITHMS):
             usable.append((data["kid"], key))

@@ -110,6 +110,8 @@ def test_allow_unauthenticated_given_as_a_flag_lets_0000_start() -> None:
         (["--oauth-jwks-url", "https://login.example.com/keys"], "--oauth-jwks-url needs --oauth-issuer"),
         (["--max-sessions-per-caller", "0"], "--max-sessions-per-caller / MCP_SEQUENCES_MAX_SESSIONS_PER_CALLER"),
         (["--caller-policies", "ci-bot"], "give each caller's policy as NAME=POLICY"),
+        (["--oauth-issuer", "login.example.com"], "--oauth-issuer / MCP_SEQUENCES_OAUTH_ISSUER: must be an http"),
+        (["--public-url", "ftp://x/mcp"], "--public-url / MCP_SEQUENCES_PUBLIC_URL: must be an http"),
     ],
 )
 def test_bad_http_flags_exit_with_a_message_naming_them(

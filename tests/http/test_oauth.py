@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_sequences.http.oauth import REFETCH_INTERVAL, KeySet, discovery_urls
+from mcp_sequences.http.oauth import REFETCH_INTERVAL, KeySet, discovery_urls, signing_keys
 from tests.conftest import FIRST_ID, Clock
 from tests.http.conftest import MCP_HEADERS, Deployment, IdentityProvider, deployed
 from tests.processes import free_port
@@ -210,3 +210,30 @@ async def test_the_openid_configuration_is_used_when_there_is_no_rfc8414_metadat
         return {"issuer": idp.issuer, "jwks_uri": f"{idp.issuer}/jwks"} if "openid" in url else idp.jwks()
 
     assert await KeySet(idp.issuer, fetch=fetch).key("k1") is not None
+
+
+async def test_a_rotated_key_is_found_by_refetching(idp: IdentityProvider) -> None:
+    rotated = {"keys": [dict(idp.jwks()["keys"][0], kid="k2")]}
+    documents = [idp.jwks(), rotated]
+
+    async def fetch(url: str) -> Any:
+        return documents.pop(0) if len(documents) > 1 else documents[0]
+
+    clock = Clock(1000.0)
+    keys = KeySet(idp.issuer, f"{idp.issuer}/jwks", fetch=fetch, clock=clock)
+    assert await keys.key("k1") is not None and await keys.key("k2") is None
+    clock.now += REFETCH_INTERVAL
+    assert await keys.key("k2") is not None
+
+
+def test_symmetric_and_unsigned_keys_in_a_key_set_are_ignored(idp: IdentityProvider) -> None:
+    rsa_key = idp.jwks()["keys"][0]
+    document = {
+        "keys": [
+            {"kty": "oct", "kid": "shared", "k": unpadded(b"secret-known-to-anyone-who-reads-the-jwks")},
+            dict(rsa_key, kid="unsigned", alg="none"),
+            dict(rsa_key, kid="encryption", use="enc"),
+            rsa_key,
+        ]
+    }
+    assert [kid for kid, _ in signing_keys(document)] == ["k1"]
