@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -237,3 +238,14 @@ def test_symmetric_and_unsigned_keys_in_a_key_set_are_ignored(idp: IdentityProvi
         ]
     }
     assert [kid for kid, _ in signing_keys(document)] == ["k1"]
+
+
+def test_tokens_never_reach_the_logs(
+    server: Deployment, idp: IdentityProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    good, bad = idp.token(server.url), bad_tokens(idp, server.url)["right kid, wrong key"]
+    with caplog.at_level(logging.DEBUG):
+        post(server, good)
+        post(server, bad)
+    assert caplog.records and good not in caplog.text and bad not in caplog.text
+    assert good.split(".")[2] not in caplog.text  # not even the signature
