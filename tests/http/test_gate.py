@@ -39,3 +39,9 @@ def test_an_idle_session_is_closed_and_frees_its_place(tmp_path: Path) -> None:
         while (status := server.open_session(TOKENS["greedy"]).status_code) == 429 and time.monotonic() < deadline:
             time.sleep(0.2)
     assert status == 200
+
+
+def test_stateless_requests_are_not_counted_as_sessions(tmp_path: Path) -> None:
+    with deployed(tmp_path, http_tokens=TOKENS, max_sessions_per_caller=1, stateless=True) as server:
+        statuses = [server.open_session(TOKENS["greedy"]).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
