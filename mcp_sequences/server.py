@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
+import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
@@ -19,7 +23,7 @@ from mcp_sequences.guard import DeleteBudget
 from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
-from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
+from mcp_sequences.settings import LOOPBACK_HOSTS, NO_CREDENTIALS, Settings
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 from mcp_sequences.upstream import open_api
@@ -76,11 +80,9 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
 
 
 def enabled_tools(settings: Settings) -> list[ToolSpec]:
-    """The tools this configuration offers; a tool not offered cannot be called either."""
-    known = {spec.name for spec in ALL_TOOLS}
-    unknown = sorted((set(settings.tools or ()) | set(settings.exclude_tools)) - known)
-    if unknown:
-        raise ValueError(f"unknown tool names {unknown} in --tools/--exclude-tools; known: {sorted(known)}")
+    """The tools this configuration offers; a tool not offered cannot be called either.
+
+    Settings has already refused unknown names (its ToolName), so a typo cannot silently offer all."""
     return [
         spec
         for spec in ALL_TOOLS
@@ -123,18 +125,39 @@ def exposure_warnings(settings: Settings) -> list[str]:
 
 def serve(settings: Settings) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
+    if settings.lacks_credentials:
+        logger.warning("%s; until then every tool call will fail", NO_CREDENTIALS)
     server = build_server(settings)
     if settings.transport == "stdio":
         server.run()
         return
     for warning in exposure_warnings(settings):
         logger.warning("listening on %s: %s", settings.host, warning)
+    listener = listening_socket(settings.host, settings.port)
+    port = listener.getsockname()[1]  # the real one, also when --port 0 let the system choose
     # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
-    sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{settings.port}{MCP_PATH}\n")
-    server.run(
-        "streamable-http",
-        host=settings.host,
-        port=settings.port,
+    sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{port}{MCP_PATH}\n")
+    anyio.run(serve_http, server, settings, listener)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind before announcing, so a port in use is one line naming it, not an announcement and a traceback."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(
+                f"mcp-sequences: port {port} on {host} is already in use; stop what uses it, or choose another "
+                "port with --port"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise SystemExit(f"mcp-sequences: cannot listen on {host} port {port} ({reason}); check --host") from None
+
+
+async def serve_http(server: MCPServer, settings: Settings, listener: socket.socket) -> None:
+    """Streamable HTTP at /mcp on the socket already bound."""
+    app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=settings.stateless,
         stateless_http=settings.stateless,
@@ -144,3 +167,4 @@ def serve(settings: Settings) -> None:
             allowed_origins=settings.allowed_origins,
         ),
     )
+    await uvicorn.Server(uvicorn.Config(app, log_level=settings.log_level.lower())).serve(sockets=[listener])
