@@ -45,7 +45,7 @@ SEQUENCES = "/api/v2/sequences"
 ACTIVITY = f"{SEQUENCES}/activity"
 # Paths that name no record: a 404 on them says the base URL is wrong, not that something is missing.
 FIXED_PATHS = frozenset({SEQUENCES, ACTIVITY})
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 _ID_RE = re.compile(ID_PATTERN)
 RESERVED_IDS = frozenset({"activity", "deleted"})
 MAX_CONNECTIONS = 20
