@@ -186,7 +186,7 @@ class SequenceFields(BaseModel):
     contacts: list[Contact | IdValue] | None = Field(None, description="Contact ids, or {keys}")
     tags: list[str] | None = None
     maxContacts: Count | None = None
-    template: str | None = Field(None, description="Default email template")
+    template: str | None = None
     startDate: IsoDate | None = Field(None, description="YYYY-MM-DD")
     endDate: IsoDate | None = Field(None, description="YYYY-MM-DD")
     deleted: DeletedFlag | None = Field(None, description='"true" or "false"')

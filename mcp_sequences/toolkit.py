@@ -18,7 +18,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, get_args, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -194,9 +194,14 @@ def _text_fields(model: type[BaseModel]) -> frozenset[str]:
     """Argument names (and aliases) whose type accepts a string; fixed per model, so computed once."""
     names: set[str] = set()
     for name, info in model.model_fields.items():
-        if info.annotation is str or str in get_args(info.annotation):
+        if str in {_bare(arm) for arm in (info.annotation, *get_args(info.annotation))}:
             names |= {name, info.alias or name}
     return frozenset(names)
+
+
+def _bare(annotation: Any) -> Any:
+    """`Annotated[str, ...]` is a str for this purpose."""
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
 def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:
