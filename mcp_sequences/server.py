@@ -21,6 +21,7 @@ from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.guard import DeleteBudget
 from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
+from mcp_sequences.mcp_server import SequencesServer
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.settings import LOOPBACK_HOSTS, NO_CREDENTIALS, Settings
@@ -62,7 +63,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
                 budget=DeleteBudget(settings.max_deletes),
             )
 
-    server: MCPServer = MCPServer(
+    server: MCPServer = SequencesServer(
         SERVER_NAME,
         title="iCloudReady Sequences",
         version=__version__,
@@ -71,11 +72,10 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=state_security(settings),
+        prompts=load_prompts(),
         **http_auth(settings),
     )
     add_resources(server)
-    for prompt in load_prompts():
-        server.add_prompt(prompt)
     return server
 
 

@@ -205,19 +205,23 @@ def _bare(annotation: Any) -> Any:
 
 
 def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:
+    return _invalid(tool_name, problem_lines(error, model))
+
+
+def problem_lines(error: ValidationError, model: type[BaseModel], noun: str = "field") -> list[str]:
     """One line per bad field: where, what is wrong, and for unknown fields what is allowed."""
     allowed = ", ".join(field.alias or name for name, field in model.model_fields.items())
     lines = []
     for err in error.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "(arguments)"
         if err["type"] == "extra_forbidden":
-            hint = "unknown field" + (f"; allowed fields: {allowed}" if len(err["loc"]) == 1 else "")
+            hint = f"unknown {noun}" + (f"; allowed {noun}s: {allowed}" if len(err["loc"]) == 1 else "")
         elif err["type"] == "missing":
-            hint = "required field is missing"
+            hint = f"required {noun} is missing"
         else:
             hint = f"{err['msg'].removeprefix('Value error, ')} (got {_clip(err.get('input'))})"
         lines.append(f"- {where}: {hint}")
-    return _invalid(tool_name, lines)
+    return lines
 
 
 def _invalid(tool_name: str, lines: list[str]) -> str:
