@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from mcp_sequences.sandbox.seed import SEED_SEQUENCES
+from mcp_sequences.sandbox.seed import realistic_copies
 from tests.conftest import call
 
 pytestmark = pytest.mark.anyio
@@ -44,15 +44,6 @@ async def catalogue(client: Client) -> tuple[str, str]:
     whole = compact(listed.model_dump(mode="json", by_alias=True, exclude_none=True))
     view = compact([{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in listed.tools])
     return whole, view
-
-
-def realistic_copies(count: int) -> list[dict[str, Any]]:
-    """`count` sequences as full as the seed's (steps, contacts, schedule, owner), with their own names."""
-    return [
-        {key: value for key, value in SEED_SEQUENCES[n % len(SEED_SEQUENCES)].items() if key != "id"}
-        | {"name": f"{SEED_SEQUENCES[n % len(SEED_SEQUENCES)]['name']} #{n}"}
-        for n in range(count)
-    ]
 
 
 async def test_the_catalogue_fits_its_budgets(client: Client) -> None:
