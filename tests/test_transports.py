@@ -19,7 +19,7 @@ import anyio.abc
 import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
-from mcp import Client
+from mcp import Client, StdioServerParameters
 
 from tests.processes import START_TIMEOUT, HttpServer, Remote, child_env, launched, serving
 
@@ -137,3 +137,13 @@ def test_a_port_in_use_is_one_line_naming_it_and_nothing_is_announced(tmp_path: 
         f"mcp-sequences: port {port} on 127.0.0.1 is already in use; stop what uses it, or choose another port "
         "with --port"
     ]
+
+
+async def test_tools_given_twice_on_the_command_line_are_exactly_what_is_offered(tmp_path: Path) -> None:
+    """The issue's own command: `--tools` twice exited 2 ("Input should be a valid list")."""
+    command = Remote(tmp_path).command("--tools", "list_sequences", "--tools", "get_sequence")
+    params = StdioServerParameters(command=command[0], args=command[1:], env=child_env())
+    with anyio.fail_after(START_TIMEOUT):
+        async with Client(params) as client:
+            offered = {tool.name for tool in (await client.list_tools()).tools}
+    assert offered == {"list_sequences", "get_sequence"}
