@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,9 @@ def test_sandbox_edits_persist_until_sandbox_reset(tmp_path: Path, capsys: pytes
     assert [record["name"] for record in back.list_sequences()][0] == FIRST_NAME
     assert {record["name"] for record in back.list_sequences()}.isdisjoint({"Mine", "Also mine"})
     back.close()
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out == f"mcp-sequences {version('mcp-sequences')}\n"
