@@ -20,7 +20,9 @@ import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
 from mcp import Client, StdioServerParameters
+from mcp.types import ResourceTemplateReference
 
+from tests.conftest import FIRST_ID
 from tests.processes import START_TIMEOUT, HttpServer, Remote, child_env, launched, serving
 
 pytestmark = pytest.mark.anyio
@@ -81,7 +83,11 @@ def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def test_streamable_http_serves_both_eras(http_url: str, mode: str) -> None:
     async with Client(http_url, mode=mode) as client:
         page = await client.call_tool("list_sequences", {"limit": 2})
+        offered = await client.complete(
+            ResourceTemplateReference(uri="sequences://{id}"), {"name": "id", "value": "Q1"}
+        )
     assert page.is_error is False and len(page.structured_content["items"]) == 2
+    assert offered.completion.values == [FIRST_ID]  # completion/complete over the wire, both eras
 
 
 def test_http_refuses_foreign_host_headers(http_url: str) -> None:
