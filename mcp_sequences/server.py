@@ -131,11 +131,7 @@ def serve(settings: Settings) -> None:
         return
     for warning in exposure_warnings(settings):
         logger.warning("listening on %s: %s", settings.host, warning)
-    listener = listening_socket(settings.host, settings.port)
-    port = listener.getsockname()[1]  # the real one, also when --port 0 let the system choose
-    # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
-    sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{port}{MCP_PATH}\n")
-    anyio.run(serve_http, server, settings, listener)
+    anyio.run(serve_http, server, settings, listening_socket(settings.host, settings.port))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -165,4 +161,21 @@ async def serve_http(server: MCPServer, settings: Settings, listener: socket.soc
             allowed_origins=settings.allowed_origins,
         ),
     )
-    await uvicorn.Server(uvicorn.Config(app, log_level=settings.log_level.lower())).serve(sockets=[listener])
+    port = listener.getsockname()[1]  # the real one, also when --port 0 let the system choose
+    url = f"http://{settings.host}:{port}{MCP_PATH}"
+    await AnnouncedServer(uvicorn.Config(app, log_level=settings.log_level.lower()), url).serve(sockets=[listener])
+
+
+class AnnouncedServer(uvicorn.Server):
+    """uvicorn that says where it serves once it does: a line read as "ready" (by people and by the
+    tests) must not come while a Ctrl-C would still meet a half-built event loop."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
+            sys.stderr.write(f"mcp-sequences: streamable HTTP at {self.url}\n")

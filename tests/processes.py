@@ -29,8 +29,8 @@ def child_env() -> dict[str, str]:
     return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
 
 
-# What the server writes on stderr once its socket is bound (never before): the only proof that
-# a port belongs to *this* child, when other workers' servers listen on the same machine.
+# What the server writes on stderr once it is serving (never before): the only proof that a port
+# belongs to *this* child, when other workers' servers listen on the same machine.
 ANNOUNCED = re.compile(rb"streamable HTTP at http://127\.0\.0\.1:(\d+)/mcp")
 
 

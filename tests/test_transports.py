@@ -121,11 +121,10 @@ def test_without_credentials_the_server_warns_at_start_up(tmp_path: Path) -> Non
 
 
 def test_ctrl_c_stops_the_http_server_quietly(tmp_path: Path) -> None:
-    """Ctrl-C on a server that is serving (it has answered a request, so start-up is over)."""
+    """Ctrl-C as soon as the server says where it is (it says so only once it is serving)."""
     server = HttpServer(tmp_path)
     with launched(server):
         server.wait_until_listening()
-        httpx.get(server.url, timeout=START_TIMEOUT)
         server.process.send_signal(signal.SIGINT)
         code = server.process.wait(timeout=START_TIMEOUT)
     stderr = server.stderr.read_text()
