@@ -14,18 +14,15 @@ import httpx
 from mcp_sequences.errors import (
     APIConnectionError,
     AuthenticationError,
+    EndpointNotFoundError,
     PermissionDeniedError,
     SequencesError,
     SignInFailedError,
 )
-from mcp_sequences.settings import Settings
+from mcp_sequences.settings import NO_CREDENTIALS, Settings
 from mcp_sequences.shaping import ListAnswer
 from mcp_sequences.upstream import open_api
 
-NO_CREDENTIALS = (
-    "FAILED: no credentials. Set ICLOUDREADY_API_KEY, or ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD "
-    "(or try the built-in sandbox with --sandbox)."
-)
 UNRECOGNISED = (
     "FAILED: the API answered, but not with a list of sequences this server recognises; "
     "check ICLOUDREADY_BASE_URL (the tools would pass such answers on as sent)."
@@ -35,14 +32,15 @@ VERDICTS: tuple[tuple[type[SequencesError], str], ...] = (
     (SignInFailedError, "FAILED: sign-in did not work."),
     (PermissionDeniedError, "FAILED: the credentials work but may not list sequences."),
     (APIConnectionError, "FAILED: the API is unreachable."),
+    (EndpointNotFoundError, "FAILED: no sequence list at that address; the base URL is wrong."),
     (SequencesError, "FAILED: the API answered, but not as expected."),
 )
 
 
 async def check(settings: Settings) -> tuple[bool, str]:
     """(works, what to tell the person)."""
-    if not settings.sandbox and settings.api_key is None and settings.email is None:
-        return False, NO_CREDENTIALS
+    if settings.lacks_credentials:
+        return False, f"FAILED: {NO_CREDENTIALS}."
     where = "the sandbox" if settings.sandbox else str(httpx.URL(settings.base_url).copy_with(userinfo=b""))
     how = "no key needed" if settings.sandbox else "API key" if settings.api_key is not None else "sign-in"
     started = time.perf_counter()

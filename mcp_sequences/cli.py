@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from mcp_sequences import __version__
 from mcp_sequences.settings import Settings, env_name
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EXAMPLES = """\
 commands:
@@ -41,8 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     env_only = []
     for name, field in Settings.model_fields.items():
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        if extra.get("env_only"):
+        if _env_only(name):
             env_only.append(f"  {env_name(name)}  {field.description}")
             continue
         help_text = f"{field.description} [env: {env_name(name)}]" + _default_note(field)
@@ -53,16 +53,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _env_only(name: str) -> bool:
+    """Secrets have no flag: a command line shows in process listings."""
+    extra = Settings.model_fields[name].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("env_only"))
+
+
 def _argument_kind(field: typing.Any) -> dict[str, typing.Any]:
     """How argparse reads a field: a switch, a repeatable option, a choice, or a plain value."""
     kind: dict[str, typing.Any] = {"default": argparse.SUPPRESS}
-    if field.annotation is bool:
+    annotation = _without_none(field.annotation)
+    if annotation is bool:
         return kind | {"action": "store_true"}
-    if typing.get_origin(field.annotation) in (list, dict):
-        return kind | {"action": "append", "metavar": "VALUE"}
-    if typing.get_origin(field.annotation) is typing.Literal:
-        return kind | {"choices": typing.get_args(field.annotation)}
+    if typing.get_origin(annotation) is dict:  # NAME=VALUE, repeatable
+        return kind | {"action": "append", "metavar": "NAME=VALUE"}
+    if typing.get_origin(annotation) is list:
+        (annotation,) = typing.get_args(annotation)
+        kind |= {"action": "append"}
+    if typing.get_origin(annotation) is typing.Literal:
+        return kind | {"choices": typing.get_args(annotation)}
     return kind | {"metavar": "VALUE"}
+
+
+def _without_none(annotation: typing.Any) -> typing.Any:
+    """`X | None` reads as X: leaving a flag out is what gives None."""
+    args = typing.get_args(annotation)
+    if type(None) in args and len(args) == 2:
+        return next(arg for arg in args if arg is not type(None))
+    return annotation
 
 
 def _default_note(field: typing.Any) -> str:
@@ -96,10 +114,12 @@ def _problem(err: typing.Any) -> str:
 
 def _setting_name(loc: tuple[typing.Any, ...]) -> str:
     """Name a bad setting both ways, since it may have come from a flag or from the environment."""
-    field = str(loc[0]) if loc else ""
-    if field not in Settings.model_fields:
-        return field
-    return f"--{field.replace('_', '-')} / {env_name(field)}"
+    given = str(loc[0]) if loc else ""
+    aliases = {env_name(name): name for name in Settings.model_fields}
+    field = given if given in Settings.model_fields else aliases.get(given)
+    if not field:
+        return given
+    return env_name(field) if _env_only(field) else f"--{field.replace('_', '-')} / {env_name(field)}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -110,7 +130,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(stream=sys.stderr, level=settings.log_level, format=LOG_FORMAT)
     if checking:
         run_check(settings)
-    # Imported here so that --help and flag errors answer without loading the MCP SDK (~0.6 s).
-    from mcp_sequences.server import serve
+    try:
+        # Imported here so that --help and flag errors answer without loading the MCP SDK (~0.6 s).
+        from mcp_sequences.server import serve
 
-    serve(settings)
+        serve(settings)
+    except KeyboardInterrupt:
+        # Ctrl-C is how a person stops the server: uvicorn has shut down cleanly; no traceback.
+        raise SystemExit(EXIT_INTERRUPTED) from None

@@ -42,6 +42,9 @@ from mcp_sequences.transport import (
 )
 
 SEQUENCES = "/api/v2/sequences"
+ACTIVITY = f"{SEQUENCES}/activity"
+# Paths that name no record: a 404 on them says the base URL is wrong, not that something is missing.
+FIXED_PATHS = frozenset({SEQUENCES, ACTIVITY})
 ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 _ID_RE = re.compile(ID_PATTERN)
 RESERVED_IDS = frozenset({"activity", "deleted"})
@@ -123,7 +126,7 @@ def delete_call(sequence_id: str) -> Call:
 
 
 def activity_call(body: dict[str, Any]) -> Call:
-    return Call("POST", f"{SEQUENCES}/activity", "the sequence activity", body=body)
+    return Call("POST", ACTIVITY, "the sequence activity", body=body)
 
 
 class SequencesClient:
@@ -158,7 +161,7 @@ class SequencesClient:
                 "included; try again later, or narrow the request (fields, limit)."
             ) from exc
         if not response.is_success:
-            raise error_for_status(response, call.subject)
+            raise error_for_status(response, call.subject, fixed_path=call.path in FIXED_PATHS)
         return _json(response, call.subject)
 
     async def _exchange(self, call: Call, deadline: float) -> httpx.Response:

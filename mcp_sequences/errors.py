@@ -15,6 +15,7 @@
         ├── AuthenticationError     401
         ├── PermissionDeniedError   403
         ├── NotFoundError           404
+        │   └── EndpointNotFoundError   ... on a path that always exists (the list): a wrong base URL
         ├── ConflictError           409
         ├── UnprocessableEntityError 422
         ├── RateLimitError          429
@@ -110,6 +111,13 @@ class NotFoundError(APIStatusError):
     hint = "It does not exist (or was deleted); list_sequences finds existing ids."
 
 
+class EndpointNotFoundError(NotFoundError):
+    hint = (
+        "That path always exists on the API, so ICLOUDREADY_BASE_URL is probably wrong: it must be the API's "
+        "root (e.g. https://api.icloud-ready.com, without /api/v2). Retrying will not help until it is fixed."
+    )
+
+
 class ConflictError(APIStatusError):
     hint = "It conflicts with the current state of the record; fetch it again with get_sequence and retry."
 
@@ -138,10 +146,15 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 _STATUS_RANGES: dict[int, type[APIStatusError]] = {3: RedirectError, 5: InternalServerError}
 
 
-def error_for_status(response: httpx.Response, subject: str) -> APIStatusError:
-    """Map an error response to its exception class: the one place status codes are interpreted."""
+def error_for_status(response: httpx.Response, subject: str, *, fixed_path: bool = False) -> APIStatusError:
+    """Map an error response to its exception class: the one place status codes are interpreted.
+
+    `fixed_path`: the path names no record (the list, a create), so a 404 cannot mean "no such record".
+    """
     status = response.status_code
     cls = _STATUS_ERRORS.get(status) or _STATUS_RANGES.get(status // 100, APIStatusError)
+    if cls is NotFoundError and fixed_path:
+        cls = EndpointNotFoundError
     error = cls(status, upstream_message(response), subject)
     wait = response.headers.get("Retry-After")
     if wait is not None and status in (429, 503):

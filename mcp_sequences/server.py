@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -15,10 +14,11 @@ from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.guard import DeleteBudget
 from mcp_sequences.http.callers import CallerFilter
-from mcp_sequences.http.endpoint import endpoint_url, exposure_problem, exposure_warnings
+from mcp_sequences.http.endpoint import exposure_problem, exposure_warnings
+from mcp_sequences.mcp_server import SequencesServer
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
-from mcp_sequences.settings import Settings
+from mcp_sequences.settings import NO_CREDENTIALS, Settings
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 from mcp_sequences.upstream import open_api
@@ -54,7 +54,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
             )
 
     tools = enabled_tools(settings)
-    server: MCPServer = MCPServer(
+    server: MCPServer = SequencesServer(
         SERVER_NAME,
         title="iCloudReady Sequences",
         version=__version__,
@@ -64,19 +64,16 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
         log_level=settings.log_level,
         request_state_security=state_security(settings),
         middleware=[CallerFilter(settings, tools)],
+        prompts=load_prompts(),
     )
     add_resources(server)
-    for prompt in load_prompts():
-        server.add_prompt(prompt)
     return server
 
 
 def enabled_tools(settings: Settings) -> list[ToolSpec]:
-    """The tools this configuration offers; a tool not offered cannot be called either."""
-    known = {spec.name for spec in ALL_TOOLS}
-    unknown = sorted((set(settings.tools or ()) | set(settings.exclude_tools)) - known)
-    if unknown:
-        raise ValueError(f"unknown tool names {unknown} in --tools/--exclude-tools; known: {sorted(known)}")
+    """The tools this configuration offers; a tool not offered cannot be called either.
+
+    Settings has already refused unknown names (its ToolName), so a typo cannot silently offer all."""
     return [
         spec
         for spec in ALL_TOOLS
@@ -97,6 +94,8 @@ def state_security(settings: Settings) -> RequestStateSecurity:
 
 def serve(settings: Settings) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
+    if settings.lacks_credentials:
+        logger.warning("%s; until then every tool call will fail", NO_CREDENTIALS)
     if settings.transport == "stdio":
         build_server(settings).run()
         return
@@ -106,8 +105,7 @@ def serve(settings: Settings) -> None:
     for warning in exposure_warnings(settings):
         logger.warning("listening on %s: %s", settings.host, warning)
     # Imported here: stdio servers need neither uvicorn nor the HTTP layer.
-    from mcp_sequences.http.listener import serve_http
+    from mcp_sequences.http.listener import listening_socket, serve_http
 
-    # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
-    sys.stderr.write(f"mcp-sequences: streamable HTTP at {endpoint_url(settings)}\n")
-    serve_http(build_server(settings), settings)
+    listener = listening_socket(settings.host, settings.port)  # bound before anything is announced
+    serve_http(build_server(settings), settings, listener)

@@ -19,6 +19,23 @@ DEFAULT_BASE_URL = "https://api.icloud-ready.com"
 MIN_STATE_KEY_BYTES = 32  # what the SDK's AES-GCM sealing requires
 LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
 LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
+API_PATH = "/api/v2"
+# The tools' names, so that a typo in --tools or --exclude-tools is a usage error like any other bad
+# flag; tests/test_settings.py checks this list against the tools the server really has.
+ToolName = Literal[
+    "list_sequences",
+    "get_sequence",
+    "create_sequence",
+    "update_sequence",
+    "patch_sequence",
+    "delete_sequence",
+    "create_sequence_activity",
+    "restore_sequence",
+]
+NO_CREDENTIALS = (
+    "no credentials: set ICLOUDREADY_API_KEY, or ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD "
+    "(or try the built-in sandbox with --sandbox)"
+)
 
 
 def data_file(name: str) -> str:
@@ -64,7 +81,10 @@ class Settings(BaseSettings):
     )
     sandbox_db: str = Field(
         default_factory=lambda: data_file("sandbox.db"),
-        description="SQLite file of the sandbox (':memory:' for a throwaway one).",
+        description="SQLite file of the sandbox (':memory:' for a throwaway one); edits persist across restarts.",
+    )
+    sandbox_reset: bool = Field(
+        False, description="With --sandbox: put the sandbox back to its seed data at start-up, discarding edits."
     )
     transport: Literal["stdio", "http"] = Field(
         "stdio", description="stdio for desktop clients; http for streamable HTTP at /mcp."
@@ -155,10 +175,10 @@ class Settings(BaseSettings):
         "(delete_sequence is not offered); allow: delete without asking, for unattended automation.",
     )
     read_only: bool = Field(False, description="Offer only the read tools; refuse every write.")
-    tools: list[str] | None = Field(
+    tools: list[ToolName] | None = Field(
         None, description="Offer only these tools (repeatable). Default: all that the other settings allow."
     )
-    exclude_tools: list[str] = Field(default_factory=list, description="Never offer these tools (repeatable).")
+    exclude_tools: list[ToolName] = Field(default_factory=list, description="Never offer these tools (repeatable).")
     max_deletes: int = Field(
         10, ge=0, description="Most deletes per hour by this server process (across all its sessions)."
     )
@@ -188,6 +208,23 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING", description="Log level; logs always go to stderr."
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _api_root(cls, url: str) -> str:
+        """A URL the API's paths can be appended to; the value itself is not echoed (it may hold credentials)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
+        if parts.path.rstrip("/").endswith(API_PATH):
+            raise ValueError(f"must be the API's root, without {API_PATH} (the server appends it): {DEFAULT_BASE_URL}")
+        return url
+
+    @model_validator(mode="after")
+    def _reset_needs_sandbox(self) -> Settings:
+        if self.sandbox_reset and not self.sandbox:
+            raise ValueError("--sandbox-reset resets the sandbox, so it needs --sandbox")
+        return self
 
     @model_validator(mode="after")
     def _whole_sign_in(self) -> Settings:
@@ -233,6 +270,11 @@ class Settings(BaseSettings):
         if key is not None and len(key.encode()) < MIN_STATE_KEY_BYTES:
             raise ValueError(f"the state key must be at least {MIN_STATE_KEY_BYTES} bytes (e.g. openssl rand -hex 32)")
         return self
+
+    @property
+    def lacks_credentials(self) -> bool:
+        """Every call to the real API would fail: no key, no sign-in, and not the sandbox."""
+        return not self.sandbox and self.api_key is None and self.email is None
 
     def sealing_key(self) -> str | None:
         """The shared key for confirmation state, from the environment or its file."""

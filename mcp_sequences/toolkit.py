@@ -14,6 +14,7 @@ the docstring. Three things differ from the SDK's own `@mcp.tool()`, each on pur
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from mcp_sequences.keys import KeyCatalog
 from mcp_sequences.models import MAX_NESTING, ArgumentError, nesting
 from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
+from mcp_sequences.transport import WaitReporter, wait_reporter
 
 ARGS = "args"
 # Echoed bad values are clipped: they are the caller's own data, and may be huge.
@@ -150,6 +152,7 @@ class SequencesTool(Tool):
     """An SDK tool whose failures read as instructions to the model rather than stack traces."""
 
     async def run(self, arguments: dict[str, Any], context: Context, convert_result: bool = False) -> Any:
+        reporting = wait_reporter.set(progress_of_waits(context))
         try:
             return await super().run(arguments, context, convert_result)
         except ToolError as exc:
@@ -164,6 +167,18 @@ class SequencesTool(Tool):
                 # The SDK's words for an answer that does not fit the form name our internals.
                 raise ToolError(f"Error executing tool {self.name}: {MALFORMED_ANSWER}") from cause
             raise
+        finally:
+            wait_reporter.reset(reporting)
+
+
+def progress_of_waits(ctx: Context) -> WaitReporter:
+    """Each wait of this call as a progress notification (sent only if the client asked for progress)."""
+    waits = itertools.count(1)
+
+    async def report(seconds: float, why: str) -> None:
+        await ctx.report_progress(next(waits), message=f"waiting {seconds:.1f} s for {why}")
+
+    return report
 
 
 def sdk_tool(spec: ToolSpec) -> SequencesTool:
@@ -205,19 +220,23 @@ def _bare(annotation: Any) -> Any:
 
 
 def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:
+    return _invalid(tool_name, problem_lines(error, model))
+
+
+def problem_lines(error: ValidationError, model: type[BaseModel], noun: str = "field") -> list[str]:
     """One line per bad field: where, what is wrong, and for unknown fields what is allowed."""
     allowed = ", ".join(field.alias or name for name, field in model.model_fields.items())
     lines = []
     for err in error.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "(arguments)"
         if err["type"] == "extra_forbidden":
-            hint = "unknown field" + (f"; allowed fields: {allowed}" if len(err["loc"]) == 1 else "")
+            hint = f"unknown {noun}" + (f"; allowed {noun}s: {allowed}" if len(err["loc"]) == 1 else "")
         elif err["type"] == "missing":
-            hint = "required field is missing"
+            hint = f"required {noun} is missing"
         else:
             hint = f"{err['msg'].removeprefix('Value error, ')} (got {_clip(err.get('input'))})"
         lines.append(f"- {where}: {hint}")
-    return _invalid(tool_name, lines)
+    return lines
 
 
 def _invalid(tool_name: str, lines: list[str]) -> str:

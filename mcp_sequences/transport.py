@@ -16,7 +16,8 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
@@ -34,6 +35,20 @@ RETRY_AFTER_CAP = 30.0  # a longer Retry-After is not waited for: the caller is 
 MINUTE, HOUR = 60.0, 3600.0
 # Request extension: the time.monotonic() by which the whole call must be done; no retry waits past it.
 DEADLINE = "mcp_sequences.deadline"
+
+
+# Told (seconds, what for) before each wait: a tool call sets it to send the client progress, so a
+# person watching a slow call sees why. Carried by the call's context, so concurrent calls keep theirs.
+WaitReporter = Callable[[float, str], Awaitable[None]]
+wait_reporter: ContextVar[WaitReporter | None] = ContextVar("mcp_sequences_wait_reporter", default=None)
+
+
+async def wait(seconds: float, why: str) -> None:
+    """Sleep, saying first what for and how long to whoever listens for this call."""
+    report = wait_reporter.get()
+    if report is not None and seconds > 0:
+        await report(seconds, why)
+    await anyio.sleep(seconds)
 
 
 class PacingExceeded(Exception):
@@ -89,21 +104,21 @@ class RetryTransport(httpx.AsyncBaseTransport):
             last = retry == self.policy.max_retries
             try:
                 response = await self.inner.handle_async_request(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                delay = self.policy.backoff(retry)  # never reached the server: safe for any method
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                delay, failure = self.policy.backoff(retry), type(exc).__name__  # never reached the server
                 if last or not _in_time(request, delay):
                     raise
-            except httpx.TransportError:
-                delay = self.policy.backoff(retry)
+            except httpx.TransportError as exc:
+                delay, failure = self.policy.backoff(retry), type(exc).__name__
                 if last or request.method not in IDEMPOTENT_METHODS or not _in_time(request, delay):
                     raise
             else:
-                delay = self._delay(request, response, retry)
+                delay, failure = self._delay(request, response, retry), f"HTTP {response.status_code}"
                 if last or delay is None or not _in_time(request, delay):
                     return response
                 await response.aclose()
             logger.info("retrying %s %s in %.2f s (retry %d)", request.method, request.url.path, delay, retry + 1)
-            await anyio.sleep(delay)
+            await wait(delay, f"retry {retry + 1} of {request.method} {request.url.path} after {failure}")
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _delay(self, request: httpx.Request, response: httpx.Response, retry: int) -> float | None:
@@ -162,12 +177,12 @@ class PacedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         async with self._lock:
-            wait, limit = self.limiter.wait_needed()
-            if wait > self.max_wait:
-                raise PacingExceeded(wait, limit)
-            if wait > 0:
-                logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, wait)
-                await anyio.sleep(wait)
+            needed, limit = self.limiter.wait_needed()
+            if needed > self.max_wait:
+                raise PacingExceeded(needed, limit)
+            if needed > 0:
+                logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, needed)
+                await wait(needed, f"the API's rate limit of {limit}")
             self.limiter.record()
         return await self.inner.handle_async_request(request)
 

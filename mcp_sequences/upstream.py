@@ -33,8 +33,8 @@ def _open_sandbox(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, 
     """The in-process sandbox: its settings (its own key and URL) and a transport into it."""
     if settings.sandbox_db != ":memory:":
         private_file(settings.sandbox_db)  # SQLite gives its journal files the database's mode
-    app = create_sandbox_app(settings.sandbox_db)
+    app = create_sandbox_app(settings.sandbox_db, reset=settings.sandbox_reset)
     stack.callback(app.state.store.close)
-    logger.info("sandbox mode: serving from %s", settings.sandbox_db)
+    logger.info("sandbox mode: serving from %s%s", settings.sandbox_db, " (reset)" if settings.sandbox_reset else "")
     upstream = settings.model_copy(update={"base_url": SANDBOX_BASE_URL, "api_key": SecretStr(SANDBOX_API_KEY)})
     return upstream, SandboxTransport(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ from mcp.types import ElicitResult
 from starlette.applications import Starlette
 
 from mcp_sequences.sandbox import SANDBOX_API_KEY, SandboxTransport, create_sandbox_app
+from mcp_sequences.sandbox.seed import SEED_SEQUENCES
 from mcp_sequences.server import build_server
 from mcp_sequences.settings import ENV_PREFIX, Settings
 from mcp_sequences.upstream import SANDBOX_BASE_URL
@@ -40,26 +42,37 @@ class Clock:
         return self.now
 
 
+# What the person knows without reading the server's question: the seed's names, by id.
+SEED_NAMES = {record["id"]: record["name"] for record in SEED_SEQUENCES}
+SHOWN_ID = re.compile(r"\bid ([A-Za-z0-9_-]+)")
+
+
 class Person:
     """The human at the client: records what they were shown and answers as told.
 
-    `Person.typing_the_name()` reads the name off the prompt and types it back, as a careful
-    person would; `Person("accept", {"name": "x"})` types something else; decline and cancel
-    are `Person("decline")` and `Person("cancel")`.
+    `Person.typing_the_name()` types the name of the sequence the question is about, as they know it
+    (the seed's names, and any passed as `id=name`), never the name the server displayed: a server
+    that showed a wrong name would otherwise be confirmed by its own mistake. `Person("accept",
+    {"name": "x"})` types something else; decline and cancel are `Person("decline")` and `Person("cancel")`.
     """
 
-    def __init__(self, action: str = "accept", content: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, action: str = "accept", content: dict[str, Any] | None = None, names: dict[str, str] | None = None
+    ) -> None:
         self.action, self.content, self.shown = action, content, []
+        self.names = SEED_NAMES | (names or {})
 
     @classmethod
-    def typing_the_name(cls) -> Person:
-        return cls("accept", None)
+    def typing_the_name(cls, **names: str) -> Person:
+        return cls("accept", None, names)
 
     async def __call__(self, context: Any, params: Any) -> ElicitResult:
         self.shown.append(params.message)
         content = self.content
         if self.action == "accept" and content is None:
-            content = {"name": params.message.rsplit(NAME_PROMPT, 1)[1].strip()}
+            shown = SHOWN_ID.search(params.message)
+            assert shown and shown[1] in self.names, f"the person does not know this sequence: {params.message}"
+            content = {"name": self.names[shown[1]]}
         return ElicitResult(action=self.action, content=content)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -29,10 +29,9 @@ def child_env() -> dict[str, str]:
     return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# What the server writes on stderr once it is serving (never before): the only proof that a port
+# belongs to *this* child, when other workers' servers listen on the same machine.
+ANNOUNCED = re.compile(rb"streamable HTTP at http://127\.0\.0\.1:(\d+)/mcp")
 
 
 @dataclass
@@ -65,15 +64,20 @@ class Remote:
 
 @dataclass
 class HttpServer(Remote):
-    """A streamable HTTP server process on 127.0.0.1, with extra `flags` and `env` variables."""
+    """A streamable HTTP server process on 127.0.0.1, with extra `flags` and `env` variables.
+
+    It binds port 0 (the system picks a free one) and says which on stderr, so no port is ever
+    picked, released and raced for by another worker's child.
+    """
 
     flags: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
+    port: int | None = None  # known once the child has announced it
     process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
+        assert self.port is not None, "wait_until_listening() first"
         return f"http://127.0.0.1:{self.port}/mcp"
 
     @property
@@ -81,21 +85,23 @@ class HttpServer(Remote):
         return self.folder / "stderr.txt"
 
     def start(self) -> None:
-        command = self.command("--transport", "http", "--port", str(self.port), *self.flags)
+        command = self.command("--transport", "http", "--port", "0", *self.flags)
         with self.stderr.open("wb") as stderr:
             self.process = subprocess.Popen(
                 command, stdout=subprocess.DEVNULL, stderr=stderr, env=child_env() | self.env
             )
 
     def wait_until_listening(self) -> None:
+        """Until the child announces the port it has bound (it announces only after binding)."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             assert self.process is not None and self.process.poll() is None, self.stderr.read_text()
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+            announced = ANNOUNCED.search(self.stderr.read_bytes())
+            if announced:
+                self.port = int(announced.group(1))
+                return
             time.sleep(0.05)
-        raise TimeoutError(f"no server on port {self.port} after {START_TIMEOUT} s: {self.stderr.read_text()}")
+        raise TimeoutError(f"no server announced after {START_TIMEOUT} s: {self.stderr.read_text()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -54,3 +54,12 @@ def test_an_unreachable_api(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     code, out = run(["--base-url", "http://user:hunter2@127.0.0.1:9", "--timeout", "0.5"], capsys)
     assert code == 1 and "FAILED: the API is unreachable." in out
     assert "hunter2" not in out and "checked http://127.0.0.1:9" in out
+
+
+def test_a_wrong_base_url_is_named(
+    api_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ICLOUDREADY_API_KEY", "sandbox")
+    code, out = run(["--base-url", f"{api_url}/crm"], capsys)
+    assert code == 1 and out.startswith("FAILED: no sequence list at that address; the base URL is wrong.")
+    assert "ICLOUDREADY_BASE_URL" in out

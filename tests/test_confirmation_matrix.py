@@ -138,12 +138,12 @@ async def fleet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[
         stdio = Remote(tmp_path_factory.mktemp(f"stdio-{era}"))
         params = StdioServerParameters(command=SERVE[0], args=stdio.command()[1:], env=child_env())
         lines["stdio", era, elicits] = make_line(stdio, params, era, elicits)
-        for transport, server in http.items():
-            lines[transport, era, elicits] = make_line(server, server.url, era, elicits)
     with launched(*http.values()):
-        async with all_open(each for (transport, *_), each in lines.items() if transport == "stdio"):
-            for server in http.values():
-                server.wait_until_listening()
+        async with all_open(list(lines.values())):
+            for transport, server in http.items():
+                server.wait_until_listening()  # its URL (the port it was given) is known from here on
+                for era, elicits in product(ERAS, (True, False)):
+                    lines[transport, era, elicits] = make_line(server, server.url, era, elicits)
             async with all_open(each for (transport, *_), each in lines.items() if transport != "stdio"):
                 for transport, server in http.items():
                     await add_sequences(lines[transport, "legacy", False].client, server)

@@ -16,8 +16,8 @@ from mcp_sequences.schema import portable
 pytestmark = pytest.mark.anyio
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-# UPDATE_SNAPSHOTS=1 rewrites them; review the diff before committing it.
-UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+# UPDATE_SNAPSHOTS=1 rewrites those that changed (and still fails them); review the diff, commit, rerun.
+UPDATE = "UPDATE_SNAPSHOTS"
 
 ANNOTATIONS = {  # name: (readOnly, destructive, idempotent), as the tool table promises
     "list_sequences": (True, None, None),  # destructive and idempotent mean nothing for a read-only tool
@@ -120,11 +120,30 @@ async def test_nested_keys_are_listed_in_their_property_description(tools: dict[
 
 @pytest.mark.parametrize("name", list(ANNOTATIONS))
 async def test_tool_schema_snapshot(tools: dict[str, dict[str, Any]], name: str) -> None:
-    path = SNAPSHOTS / f"{name}.json"
     current = json.dumps(tools[name], indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if UPDATE:
+    match_snapshot(SNAPSHOTS / f"{name}.json", current, update=os.environ.get(UPDATE) == "1")
+
+
+def match_snapshot(path: Path, current: str, *, update: bool) -> None:
+    """Compare with the file as committed; a change fails even when it is written (update), so that a
+    stray UPDATE_SNAPSHOTS in the environment cannot turn every changed snapshot into a pass."""
+    before = path.read_text(encoding="utf-8") if path.exists() else None
+    if before == current:
+        return
+    if update:
         path.write_text(current, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == current, f"{name} schema changed: rerun with UPDATE_SNAPSHOTS=1"
+        pytest.fail(f"{path.name} rewritten: review its diff, then run again without {UPDATE}")
+    pytest.fail(f"{path.stem} schema changed: rerun with {UPDATE}=1 and review the diff")
+
+
+@pytest.mark.parametrize("update", [False, True])
+def test_a_changed_snapshot_fails_whether_or_not_it_is_rewritten(tmp_path: Path, update: bool) -> None:
+    path = tmp_path / "tool.json"
+    path.write_text("old\n", encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception):
+        match_snapshot(path, "new\n", update=update)
+    assert path.read_text(encoding="utf-8") == ("new\n" if update else "old\n")
+    match_snapshot(path, path.read_text(encoding="utf-8"), update=update)  # unchanged: passes
 
 
 def test_portable_inlines_references_and_keeps_field_docs() -> None:

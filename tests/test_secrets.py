@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 
 from mcp_sequences import transport as retries
 from mcp_sequences.auth import SIGNIN_PATH
-from mcp_sequences.cli import build_parser, main
+from mcp_sequences.cli import main
 from mcp_sequences.client import SequencesClient, list_call, make_http_client
 from mcp_sequences.errors import SequencesError
 from mcp_sequences.sandbox import Fault, SandboxTransport, create_sandbox_app
@@ -40,6 +40,7 @@ from mcp_sequences.server import build_server
 from mcp_sequences.settings import Settings
 from mcp_sequences.upstream import SANDBOX_BASE_URL
 from tests.conftest import FIRST_ID, Person
+from tests.processes import child_env
 
 KEY = "sk-live-SECRET-4b7f19"
 WRONG_KEY = "sk-live-WRONG-8c2d55"
@@ -266,6 +267,7 @@ class Run:
         await self.call(client, "patch_sequence", {"id": FIRST_ID, "priority": "low"}, between)
         await self.call(client, "update_sequence", {"id": FIRST_ID, "name": "Replaced", "dry_run": True}, between)
         await self.call(client, "update_sequence", {"id": FIRST_ID, "name": "Replaced"}, between)
+        self.person.names[FIRST_ID] = "Replaced"  # the person confirmed the rename, so knows the new name
         activity = {"type": "note", "sequenceId": FIRST_ID}
         await self.call(client, "create_sequence_activity", {"activity": activity}, between)
         await self.call(client, "delete_sequence", {"id": FIRST_ID}, between)
@@ -495,23 +497,26 @@ def test_a_settings_validation_error_shows_no_secret(monkeypatch: pytest.MonkeyP
     assert exposure.leaks({PASSWORD}) == []
 
 
-def test_help_shows_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--help, built in process with the secrets in the environment, and from `python -m` in a child."""
-    for name, value in secret_env(ICLOUDREADY_EMAIL=EMAIL, ICLOUDREADY_PASSWORD=PASSWORD).items():
-        monkeypatch.setenv(name, value)
-    child = subprocess.run(
-        [sys.executable, "-m", "mcp_sequences", "--help"],
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert child.returncode == 0 and "ICLOUDREADY_API_KEY" in child.stdout, child.stderr
-    exposure = Exposure()
-    exposure.add("format_help", build_parser().format_help())
-    exposure.add("--help stdout", child.stdout)
-    exposure.add("--help stderr", child.stderr)
-    assert exposure.leaks(set(FIXED_SECRETS)) == []
+@pytest.mark.parametrize("command", [[], ["check"]], ids=["serve", "check"])
+def test_a_secret_pasted_into_the_wrong_setting_is_refused_unechoed(command: list[str], tmp_path: Path) -> None:
+    """The real command in a child, the key pasted where a URL, a port, a choice or a tool name goes:
+    each is refused by name (exit 2), and the value never shows. (--help, which reads no environment,
+    cannot leak, so it proved nothing here.)"""
+    pasted = {
+        "ICLOUDREADY_BASE_URL": KEY,
+        "MCP_SEQUENCES_PORT": PASSWORD,
+        "MCP_SEQUENCES_TRANSPORT": STATE_KEY,
+        "MCP_SEQUENCES_TOOLS": json.dumps([WRONG_KEY]),
+    }
+    env = child_env() | secret_env(ICLOUDREADY_EMAIL=EMAIL, ICLOUDREADY_PASSWORD=WRONG_PASSWORD)
+    env |= {"MCP_SEQUENCES_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    errors = []
+    for name, value in pasted.items():
+        argv = [sys.executable, "-m", "mcp_sequences", *command]
+        child = subprocess.run(argv, env=env | {name: value}, capture_output=True, text=True, timeout=60)
+        assert child.returncode == 2 and name in child.stderr and "Traceback" not in child.stderr, child.stderr
+        errors += [(f"{name} stdout", child.stdout), (f"{name} stderr", child.stderr)]
+    assert Exposure(texts=errors).leaks(set(FIXED_SECRETS)) == []
 
 
 CHECKS = {

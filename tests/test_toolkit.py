@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from mcp_sequences.sandbox import SandboxTransport
+from mcp_sequences.sandbox import Fault, SandboxTransport
 from mcp_sequences.server import build_server
 from tests.conftest import FIRST_ID, call, fail, journal, sandbox_settings
 
@@ -58,3 +58,22 @@ async def test_a_refused_key_says_so_and_leaks_nothing(sandbox: Starlette) -> No
     async with Client(server) as client:
         text = await fail(client, "list_sequences", {})
     assert "HTTP 401" in text and "API key was refused" in text and "wrong-key-123" not in text
+
+
+async def test_a_call_that_waits_tells_a_client_that_asked_for_progress(client: Client, sandbox: Starlette) -> None:
+    """Both eras: the retry's wait arrives as a progress notification saying what for and how long."""
+    sandbox.state.faults.inject(Fault("rate_limit", retry_after="0.2", method="GET"))
+    heard: list[tuple[float, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        heard.append((progress, message))
+
+    await client.call_tool("get_sequence", {"id": FIRST_ID}, progress_callback=on_progress)
+    assert heard == [(1, f"waiting 0.2 s for retry 1 of GET /api/v2/sequences/{FIRST_ID} after HTTP 429")]
+
+
+async def test_a_client_that_did_not_ask_gets_no_progress_and_the_same_result(
+    client: Client, sandbox: Starlette
+) -> None:
+    sandbox.state.faults.inject(Fault("rate_limit", retry_after="0.01", method="GET"))
+    assert (await call(client, "get_sequence", {"id": FIRST_ID}))["id"] == FIRST_ID

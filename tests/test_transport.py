@@ -14,6 +14,7 @@ from mcp_sequences.transport import (
     RetryPolicy,
     RetryTransport,
     retry_after,
+    wait_reporter,
 )
 from tests.conftest import Clock
 
@@ -142,3 +143,44 @@ async def test_pacing_waits_a_short_while_rather_than_refusing() -> None:
     async with httpx.AsyncClient(transport=transport) as client:
         assert (await client.get("https://api.test/")).status_code == 200
     assert 0.1 <= time.perf_counter() - started < 1.0
+
+
+class Listener:
+    """What a tool call is told before each wait (toolkit turns it into progress notifications)."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[float, str]] = []
+
+    async def __call__(self, seconds: float, why: str) -> None:
+        self.heard.append((seconds, why))
+
+
+async def test_a_pacing_wait_is_announced_with_its_length_and_the_limit() -> None:
+    clock, listener = Clock(), Listener()
+    limiter = RateLimiter(per_minute=1, per_hour=100, clock=clock)
+    limiter.record()
+    clock.now = 59.95  # 0.05 s left of the minute's one request
+    transport = PacedTransport(httpx.MockTransport(Upstream(200)), limiter, max_wait=1.0)
+    token = wait_reporter.set(listener)
+    try:
+        async with httpx.AsyncClient(transport=transport) as client:
+            await client.get("https://api.test/")
+    finally:
+        wait_reporter.reset(token)
+    assert listener.heard == [(pytest.approx(0.05), "the API's rate limit of 1 requests a minute")]
+
+
+async def test_each_retry_wait_is_announced_with_what_failed() -> None:
+    listener = Listener()
+    token = wait_reporter.set(listener)
+    try:
+        response = await send(Upstream(503, 200, headers={"Retry-After": "0.01"}))
+        await send(Upstream(httpx.ConnectError, 200))
+    finally:
+        wait_reporter.reset(token)
+    assert response.status_code == 200
+    assert [why for _, why in listener.heard] == [
+        "retry 1 of GET /api/v2/sequences after HTTP 503",
+        "retry 1 of GET /api/v2/sequences after ConnectError",
+    ]
+    assert listener.heard[0][0] == 0.01

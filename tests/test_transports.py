@@ -7,6 +7,10 @@ these are the transport-level facts: a clean stdout, both eras over HTTP, DNS-re
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +19,11 @@ import anyio.abc
 import httpx
 import pytest
 from anyio.streams.text import TextReceiveStream
-from mcp import Client
+from mcp import Client, StdioServerParameters
+from mcp.types import ResourceTemplateReference
 
-from tests.processes import START_TIMEOUT, Remote, child_env, serving
+from tests.conftest import FIRST_ID
+from tests.processes import START_TIMEOUT, HttpServer, Remote, child_env, launched, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -77,10 +83,72 @@ def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def test_streamable_http_serves_both_eras(http_url: str, mode: str) -> None:
     async with Client(http_url, mode=mode) as client:
         page = await client.call_tool("list_sequences", {"limit": 2})
+        offered = await client.complete(
+            ResourceTemplateReference(uri="sequences://{id}"), {"name": "id", "value": "Q1"}
+        )
     assert page.is_error is False and len(page.structured_content["items"]) == 2
+    assert offered.completion.values == [FIRST_ID]  # completion/complete over the wire, both eras
 
 
 def test_http_refuses_foreign_host_headers(http_url: str) -> None:
     """DNS-rebinding protection: a page on another site cannot drive the local server."""
     response = httpx.post(http_url, headers={"Host": "evil.example"}, json={})
     assert response.status_code == 421
+
+
+def until_stdin_ends(command: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """A stdio server whose client hangs up at once: what it says at start-up, and how it ends."""
+    return subprocess.run(
+        command, stdin=subprocess.DEVNULL, capture_output=True, env=child_env(), timeout=START_TIMEOUT
+    )
+
+
+def test_without_credentials_the_server_warns_at_start_up(tmp_path: Path) -> None:
+    """Not the sandbox, no key, no sign-in: say so on stderr before the first call fails (stdin EOF ends it)."""
+    quiet = subprocess.run(
+        Remote(tmp_path).command(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=child_env(),
+        timeout=START_TIMEOUT,
+    )
+    bare = [sys.executable, "-m", "mcp_sequences", "--audit-log", str(tmp_path / "audit.jsonl")]
+    warned = subprocess.run(bare, stdin=subprocess.DEVNULL, capture_output=True, env=child_env(), timeout=START_TIMEOUT)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, b"", b"")
+    assert warned.returncode == 0 and warned.stdout == b""
+    for needed in (b"no credentials", b"ICLOUDREADY_API_KEY", b"ICLOUDREADY_EMAIL", b"--sandbox"):
+        assert needed in warned.stderr
+
+
+def test_ctrl_c_stops_the_http_server_quietly(tmp_path: Path) -> None:
+    """Ctrl-C as soon as the server says where it is (it says so only once it is serving)."""
+    server = HttpServer(tmp_path)
+    with launched(server):
+        server.wait_until_listening()
+        server.process.send_signal(signal.SIGINT)
+        code = server.process.wait(timeout=START_TIMEOUT)
+    stderr = server.stderr.read_text()
+    assert code == 130 and "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.splitlines() == [f"mcp-sequences: streamable HTTP at {server.url}"]
+
+
+def test_a_port_in_use_is_one_line_naming_it_and_nothing_is_announced(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        command = [*Remote(tmp_path).command(), "--transport", "http", "--port", str(port)]
+        child = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=START_TIMEOUT)
+    assert child.returncode == 1
+    assert child.stderr.splitlines() == [
+        f"mcp-sequences: port {port} on 127.0.0.1 is already in use; stop what uses it, or choose another port "
+        "with --port"
+    ]
+
+
+async def test_tools_given_twice_on_the_command_line_are_exactly_what_is_offered(tmp_path: Path) -> None:
+    """The issue's own command: `--tools` twice exited 2 ("Input should be a valid list")."""
+    command = Remote(tmp_path).command("--tools", "list_sequences", "--tools", "get_sequence")
+    params = StdioServerParameters(command=command[0], args=command[1:], env=child_env())
+    with anyio.fail_after(START_TIMEOUT):
+        async with Client(params) as client:
+            offered = {tool.name for tool in (await client.list_tools()).tools}
+    assert offered == {"list_sequences", "get_sequence"}

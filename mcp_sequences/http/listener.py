@@ -9,8 +9,12 @@ beyond). Session ids are kept out of the logs and response bodies out of DEBUG l
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import re
+import socket
+import sys
+from functools import partial
 
 import anyio
 import h11
@@ -148,8 +152,6 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     protocol = type("SlowClientProtocol", (SlowClientProtocol,), {"header_timeout": settings.header_timeout})
     return uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         http=protocol,
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.max_connections,
@@ -173,7 +175,40 @@ def quiet_logs() -> None:
         logging.getLogger(name).addFilter(HideSessionIds())
 
 
-def serve_http(server: MCPServer, settings: Settings) -> None:
-    """Serve until the process is stopped."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind before announcing, so a port in use is one line naming it, not an announcement and a traceback."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(
+                f"mcp-sequences: port {port} on {host} is already in use; stop what uses it, or choose another "
+                "port with --port"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise SystemExit(f"mcp-sequences: cannot listen on {host} port {port} ({reason}); check --host") from None
+
+
+def serve_http(server: MCPServer, settings: Settings, listener: socket.socket) -> None:
+    """Serve on the socket already bound until the process is stopped."""
     quiet_logs()
-    anyio.run(uvicorn.Server(uvicorn_config(http_app(server, settings), settings)).serve)
+    port = listener.getsockname()[1]  # the real one, also when --port 0 let the system choose
+    url = endpoint_url(settings.model_copy(update={"port": port}))
+    config = uvicorn_config(http_app(server, settings), settings)
+    anyio.run(partial(AnnouncedServer(config, url).serve, sockets=[listener]))
+
+
+class AnnouncedServer(uvicorn.Server):
+    """uvicorn that says where it serves once it does: a line read as "ready" (by people and by the
+    tests) must not come while a Ctrl-C would still meet a half-built event loop."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
+            sys.stderr.write(f"mcp-sequences: streamable HTTP at {self.url}\n")

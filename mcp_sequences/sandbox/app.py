@@ -514,15 +514,16 @@ def create_sandbox_app(
     api_key: str = SANDBOX_API_KEY,
     *,
     seed: bool = True,
+    reset: bool = False,
     users: Mapping[str, str] | None = None,
 ) -> Starlette:
-    """Build the sandbox; seeds only an empty database so a file keeps user edits.
+    """Build the sandbox; seeds only an empty database so a file keeps user edits, unless `reset`.
 
     `users` maps the emails that may sign in to their passwords (default: the demo user).
     """
     store = SequenceStore(db_path)
     if seed:
-        store.seed(SEED_SEQUENCES)
+        store.seed(SEED_SEQUENCES, reset=reset)
     journal: deque[RecordedRequest] = deque(maxlen=JOURNAL_LIMIT)
     tokens = Sessions()
     faults = FaultPlan()

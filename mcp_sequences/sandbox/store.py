@@ -62,16 +62,19 @@ class SequenceStore:
         with self._lock:
             self._conn.close()
 
-    def seed(self, records: Iterable[Record]) -> bool:
-        """Insert records verbatim, only into an empty database.
+    def seed(self, records: Iterable[Record], *, reset: bool = False) -> bool:
+        """Insert records verbatim, only into an empty database, or after emptying it (`reset`).
 
-        Keeps a persistent file's user changes across restarts; returns
+        Keeps a persistent file's user changes across restarts unless told to reset; returns
         whether anything was inserted.
         """
         with self._lock, self._conn:
             # Take the write lock before looking: two processes opening one new file must not both seed it.
             self._conn.execute("BEGIN IMMEDIATE")
-            if self._conn.execute("SELECT 1 FROM sequences LIMIT 1").fetchone():
+            if reset:
+                self._conn.execute("DELETE FROM sequences")
+                self._conn.execute("DELETE FROM activities")
+            elif self._conn.execute("SELECT 1 FROM sequences LIMIT 1").fetchone():
                 return False
             for record in records:
                 self._insert_sequence(record)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,12 +26,11 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mcp_sequences.http.listener import http_app, uvicorn_config
+from mcp_sequences.http.listener import http_app, listening_socket, uvicorn_config
 from mcp_sequences.sandbox import SandboxTransport, create_sandbox_app
 from mcp_sequences.server import build_server
 from mcp_sequences.settings import Settings
 from tests.conftest import sandbox_settings
-from tests.processes import free_port
 
 START_TIMEOUT = 10.0
 INIT = {
@@ -42,10 +42,20 @@ INIT = {
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
+def reserved() -> socket.socket:
+    """A socket bound to a free port on 127.0.0.1, held until the server serves on it: no other worker
+    can take the port between picking it and serving (which a picked-then-released port allowed)."""
+    return listening_socket("127.0.0.1", 0)
+
+
+def port_of(listener: socket.socket) -> int:
+    return listener.getsockname()[1]
+
+
 @contextmanager
-def running(server: uvicorn.Server) -> Iterator[int]:
-    """Run a uvicorn server in a thread until the block ends; yields its port."""
-    thread = threading.Thread(target=server.run, daemon=True)
+def running(server: uvicorn.Server, listener: socket.socket) -> Iterator[int]:
+    """Run a uvicorn server on `listener` in a thread until the block ends; yields its port."""
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
     while not server.started:
@@ -92,13 +102,14 @@ class Deployment:
 
 
 @contextmanager
-def deployed(folder: Path, **overrides: Any) -> Iterator[Deployment]:
-    """Serve the app as `serve` would, its audit log in `folder`."""
-    defaults = {"transport": "http", "port": free_port(), "audit_log": str(folder / "audit.jsonl")}
+def deployed(folder: Path, listener: socket.socket | None = None, **overrides: Any) -> Iterator[Deployment]:
+    """Serve the app as `serve` would, on `listener` (or a fresh one), its audit log in `folder`."""
+    listener = listener or reserved()
+    defaults = {"transport": "http", "port": port_of(listener), "audit_log": str(folder / "audit.jsonl")}
     settings = sandbox_settings(**(defaults | overrides))
     deployment = Deployment(settings)
     app = http_app(build_server(settings, transport=deployment.upstream), settings)
-    with running(uvicorn.Server(uvicorn_config(app, settings))):
+    with running(uvicorn.Server(uvicorn_config(app, settings)), listener):
         yield deployment
 
 
@@ -113,7 +124,8 @@ class IdentityProvider:
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # never published
-        self.port = free_port()
+        self.listener = reserved()
+        self.port = port_of(self.listener)
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.jwks_requests = 0
 
@@ -156,6 +168,6 @@ class IdentityProvider:
 
     @contextmanager
     def serving(self) -> Iterator[IdentityProvider]:
-        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        with running(uvicorn.Server(config)):
+        config = uvicorn.Config(self.app(), log_level="warning", lifespan="off")
+        with running(uvicorn.Server(config), self.listener):
             yield self

@@ -19,8 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_sequences.http.oauth import REFETCH_INTERVAL, KeySet, discovery_urls, signing_keys
 from tests.conftest import FIRST_ID, Clock
-from tests.http.conftest import MCP_HEADERS, Deployment, IdentityProvider, deployed
-from tests.processes import free_port
+from tests.http.conftest import MCP_HEADERS, Deployment, IdentityProvider, deployed, port_of, reserved
 
 pytestmark = pytest.mark.anyio
 READ = "sequences:read"
@@ -34,10 +33,9 @@ def idp() -> Iterator[IdentityProvider]:
 
 @pytest.fixture(scope="module")
 def server(idp: IdentityProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    port = free_port()
-    with deployed(
-        tmp_path_factory.mktemp("oauth"), oauth_issuer=idp.issuer, public_url=f"http://127.0.0.1:{port}/mcp", port=port
-    ) as deployment:
+    listener = reserved()
+    public_url = f"http://127.0.0.1:{port_of(listener)}/mcp"
+    with deployed(tmp_path_factory.mktemp("oauth"), listener, oauth_issuer=idp.issuer, public_url=public_url) as deployment:
         yield deployment
 
 

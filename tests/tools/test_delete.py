@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from starlette.applications import Starlette
 
-from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, connect, journal
+from tests.conftest import FIRST_ID, FIRST_NAME, NAME_PROMPT, Person, audit_lines, connect, journal
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +18,7 @@ def still_there(sandbox: Starlette) -> bool:
     return sandbox.state.store.get_sequence(FIRST_ID) is not None
 
 
-@pytest.mark.parametrize("typed", [None, f"  {FIRST_NAME.upper()} "], ids=["as-shown", "case-and-spaces"])
+@pytest.mark.parametrize("typed", [None, f"  {FIRST_NAME.upper()} "], ids=["known-name", "case-and-spaces"])
 async def test_typing_the_name_deletes(sandbox: Starlette, mode: str, typed: str | None) -> None:
     person = Person("accept", {"name": typed} if typed else None)
     async with connect(sandbox, mode, elicitation_callback=person) as client:
@@ -38,6 +38,7 @@ async def test_the_person_sees_what_they_are_deleting(sandbox: Starlette, mode: 
     [shown] = person.shown
     for fact in (FIRST_NAME, FIRST_ID, "status active", "5 steps", "3 contacts", "starts 2026-", "ends 2026-"):
         assert fact in shown
+    assert shown.endswith(f"{NAME_PROMPT}{FIRST_NAME}")  # what the person is asked to type is the real name
 
 
 @pytest.mark.parametrize(
