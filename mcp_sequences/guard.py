@@ -5,7 +5,7 @@ A write is judged against the record as it is now (`assess`), in this order:
 1. protection: a sequence with a --protect-tag or --protect-status cannot be deleted, and its
    status, deleted flag and protecting tags cannot change, whatever the policy;
 2. the delete policy: with `deny`, nothing is deleted, including through `deleted: "true"`;
-3. the delete budget: at most --max-deletes deletes an hour in this process;
+3. the delete budget (budget.py): at most --max-deletes deletes an hour, shared through the store;
 4. what needs a person's yes under the `confirm` policy: a delete (by DELETE, or by setting
    `deleted` through PUT/PATCH), and a PUT or PATCH that would clear data the record has now
    (PUT by leaving fields out; either by sending them empty).
@@ -15,18 +15,13 @@ Nothing here talks to the API or to the client: tools fetch, ask and send; this 
 
 from __future__ import annotations
 
-import math
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from mcp_sequences.models import Sequence, SequenceFields
 from mcp_sequences.settings import Settings
 
 Kind = Literal["delete", "replace", "patch"]
-HOUR = 3600.0
 GUARDED_FIELDS = ("status", "deleted")
 EMPTY: tuple[Any, ...] = (None, "", [], {})
 
@@ -155,34 +150,3 @@ def _facts(record: Sequence) -> str:
 
 def _count(items: list[Any], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
-@dataclass
-class DeleteBudget:
-    """At most `limit` deletes in any hour, shared by every session of the process."""
-
-    limit: int
-    clock: Callable[[], float] = time.monotonic
-    _spent: deque[float] = field(default_factory=deque)
-
-    def check(self) -> None:
-        """Refuse now, before anyone is asked, when no delete is left this hour."""
-        now = self.clock()
-        while self._spent and now - self._spent[0] >= HOUR:
-            self._spent.popleft()
-        if len(self._spent) >= self.limit:
-            wait = math.ceil((HOUR - (now - self._spent[0])) / 60) if self._spent else 60
-            raise Refused(
-                f"this server allows {self.limit} deletes an hour (--max-deletes) and they are used up; "
-                f"the next is possible in about {wait} minutes"
-            )
-
-    def reserve(self) -> float:
-        """Take one delete from this hour's budget; `release` gives it back if the delete fails."""
-        self.check()
-        stamp = self.clock()
-        self._spent.append(stamp)
-        return stamp
-
-    def release(self, stamp: float) -> None:
-        self._spent.remove(stamp)

@@ -15,11 +15,13 @@ from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
-from mcp_sequences.guard import DeleteBudget
+from mcp_sequences.budget import DeleteBudget
+from mcp_sequences.client import credential_key
 from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
+from mcp_sequences.store import open_store
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 from mcp_sequences.upstream import open_api
@@ -51,11 +53,14 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
+            store = await open_store(settings.state_url)
+            stack.push_async_callback(store.aclose)
             yield AppState(
-                api=await open_api(settings, stack, transport),
+                api=await open_api(settings, stack, transport, store),
                 settings=settings,
-                audit=AuditLog(settings.audit_log),
-                budget=DeleteBudget(settings.max_deletes),
+                store=store,
+                audit=AuditLog(store, settings.audit_log),
+                budget=DeleteBudget(store, credential_key(settings), settings.max_deletes),
             )
 
     server: MCPServer = MCPServer(

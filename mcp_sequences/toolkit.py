@@ -16,11 +16,10 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, get_args, get_type_hints
 
-import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
@@ -33,10 +32,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from mcp_sequences.audit import AuditError, AuditLog
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import SequencesError
-from mcp_sequences.guard import DeleteBudget, Refused
+from mcp_sequences.budget import DeleteBudget
+from mcp_sequences.guard import Refused
 from mcp_sequences.models import MAX_NESTING, nesting
 from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
+from mcp_sequences.store import Store
 
 ARGS = "args"
 # Echoed bad values are clipped: they are the caller's own data, and may be huge.
@@ -55,9 +56,9 @@ class AppState:
 
     api: SequencesClient
     settings: Settings
+    store: Store
     audit: AuditLog
     budget: DeleteBudget
-    restore_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
 
 def app_state(ctx: Context) -> AppState:

@@ -50,8 +50,13 @@ class Remote:
     def audit_log(self) -> Path:
         return self.folder / "audit.jsonl"
 
+    @property
+    def state_url(self) -> str:
+        return str(self.folder / "state.db")
+
     def command(self, *flags: str) -> list[str]:
-        return [*SERVE, "--sandbox-db", str(self.db), "--audit-log", str(self.audit_log), *flags]
+        files = ["--sandbox-db", str(self.db), "--audit-log", str(self.audit_log), "--state-url", self.state_url]
+        return [*SERVE, *files, *flags]
 
     def take(self) -> str:
         """A sequence of this database that no other cell has touched."""

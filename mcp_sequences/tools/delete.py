@@ -32,6 +32,6 @@ async def delete_sequence(args: DeleteSequenceArgs, ctx: Context, before: Before
     """
     call = delete_call(args.id)
     if args.dry_run:
-        return planned(call, DeleteResult, verdict(args.KIND, before, {}, ctx), deleted=False, id=args.id)
+        return planned(call, DeleteResult, await verdict(args.KIND, before, {}, ctx), deleted=False, id=args.id)
     response = await change(ctx, "delete_sequence", args, call, before, answer)
     return DeleteResult(deleted=True, id=args.id, name=before.name, snapshot=before, response=response)

@@ -12,6 +12,7 @@ would meet (`verdict`), and neither asks nor sends.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -47,7 +48,9 @@ from mcp_sequences.toolkit import ToolArgs, app_state
 from mcp_sequences.tools.reads import SequenceRef
 
 Result = TypeVar("Result", bound=DryRunnable)
+logger = logging.getLogger(__name__)
 SENT_AS_IS = "a real call would be sent as is"
+CANCELLED_IN_FLIGHT = "cancelled by the client while in flight: it may or may not have been done"
 
 
 class WriteArgs(ToolArgs):
@@ -116,7 +119,7 @@ async def ask_person(
     if args.dry_run:
         return NoQuestion()
     try:
-        assessment = judge(args.KIND, before, body(args), ctx)
+        assessment = await judge(args.KIND, before, body(args), ctx)
     except Refused:
         return NoQuestion()
     if not assessment.needs_yes:
@@ -131,18 +134,18 @@ Before = Annotated[Sequence, Resolve(fetch_before)]
 Answer = Annotated[ElicitationResult[TypeTheName], Resolve(ask_person)]
 
 
-def judge(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> Assessment:
+async def judge(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> Assessment:
     state = app_state(ctx)
     assessment = assess(kind, before, change, state.settings)
     if assessment.deletes:
-        state.budget.check()
+        await state.budget.check()
     return assessment
 
 
-def verdict(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> str:
+async def verdict(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> str:
     """What a real call would meet, in words, for a dry run."""
     try:
-        assessment = judge(kind, before, change, ctx)
+        assessment = await judge(kind, before, change, ctx)
     except Refused as refusal:
         return f"a real call would be refused: {refusal}"
     if not assessment.needs_yes:
@@ -194,38 +197,42 @@ class Attempt:
     before: Sequence | None = None
     deletes: bool = False
 
-    def refuse(self, refusal: Refused, verb: str = "changed") -> Refused:
-        """Record a refusal; the error to raise says nothing was done, and why."""
-        self.record("refused", detail=str(refusal))
+    async def refuse(self, refusal: Refused, verb: str = "changed") -> Refused:
+        """Record a refusal; the error to raise says nothing was done, and why (even when unrecorded)."""
+        try:
+            await self.record("refused", detail=str(refusal))
+        except AuditError as exc:
+            logger.error("a refusal of %s went unrecorded: %s", self.tool, exc)
         return Refused(f"Nothing was {verb}: {refusal}.")
 
     async def send(self, *, new_id: bool = False) -> Any:
         """Send, then record the outcome. With `new_id`, the line names the id the API gave."""
         audit = app_state(self.ctx).audit
         try:
-            audit.check_writable()
+            await audit.check_writable()
         except AuditError as exc:  # no record, no write: a delete must stay restorable
             raise Refused(f"Nothing was sent: {exc}") from exc
         try:
             raw = await app_state(self.ctx).api.send(self.call)
         except OutcomeUnknownError as exc:
-            self.record("unknown", detail=str(exc))
+            await self.record("unknown", detail=str(exc))
             raise
         except SequencesError as exc:
-            self.record("failed", detail=str(exc))
+            await self.record("failed", detail=str(exc))
             raise
         except anyio.get_cancelled_exc_class():
-            self.record("unknown", detail="cancelled by the client while in flight: it may or may not have been done")
+            with anyio.CancelScope(shield=True):  # the record must be written even as the call is cancelled
+                await self.record("unknown", detail=CANCELLED_IN_FLIGHT)
             raise
         created = shaping.sequence(raw).id if new_id else None
-        self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
+        await self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
         return raw
 
-    def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
-        """One audit line; a create, which had no id before, is filed under the id it was given."""
+    async def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
+        """One audit record; a create, which had no id before, is filed under the id it was given."""
         token = get_access_token()
         sequence_id = self.sequence_id if created is None else self.sequence_id or str(created)
-        app_state(self.ctx).audit.record(
+        await app_state(self.ctx).audit.record(
             AuditEntry(
                 tool=self.tool,
                 sequence_id=sequence_id,
@@ -246,15 +253,15 @@ async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: 
     budget = app_state(ctx).budget
     attempt = Attempt(ctx, tool, call, args.id, before, deletes=is_delete(args.KIND, call.body or {}))
     try:
-        assessment = judge(args.KIND, before, call.body or {}, ctx)
+        assessment = await judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
             require_yes(answer, before, "delete" if assessment.deletes else "change")
-        reservation = budget.reserve() if assessment.deletes else None
+        reservation = await budget.reserve() if assessment.deletes else None
     except Refused as refusal:
-        raise attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
+        raise await attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
     try:
         return await attempt.send()
     except (SequencesError, Refused):
         if reservation is not None:  # a delete the API refused does not count against the hour
-            budget.release(reservation)
+            await budget.release(reservation)
         raise

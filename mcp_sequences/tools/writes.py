@@ -72,7 +72,7 @@ async def update_sequence(args: UpdateSequenceArgs, ctx: Context, before: Before
     """
     call = replace_call(args.id, body(args))
     if args.dry_run:
-        return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
+        return planned(call, WrittenSequence, await verdict(args.KIND, before, body(args), ctx))
     raw = await change(ctx, "update_sequence", args, call, before, answer)
     return shaping.sequence(raw, fallback_id=args.id, model=WrittenSequence)
 
@@ -87,7 +87,7 @@ async def patch_sequence(args: PatchSequenceArgs, ctx: Context, before: Before, 
     """
     call = patch_call(args.id, body(args))
     if args.dry_run:
-        return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
+        return planned(call, WrittenSequence, await verdict(args.KIND, before, body(args), ctx))
     raw = await change(ctx, "patch_sequence", args, call, before, answer)
     return shaping.sequence(raw, fallback_id=args.id, model=WrittenSequence)
 
