@@ -15,6 +15,8 @@ Nothing here talks to the API or to the client: tools fetch, ask and send; this 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -115,24 +117,39 @@ def describe(record: Sequence) -> str:
     return f"sequence {record.name or '(unnamed)'!r} (id {record.id})"
 
 
-def confirmation_text(record: Sequence) -> str:
-    """What the person must type back: the name, or the id of an unnamed sequence."""
-    return record.name.strip() if record.name and record.name.strip() else str(record.id)
+def confirmation_text(record: Sequence, earlier: str | None = None) -> str:
+    """What the person must type back: the name before recent renames (so a harmless-looking new
+    name cannot stand in for it), else the name, or the id of an unnamed sequence."""
+    for name in (earlier, record.name):
+        if name and name.strip():
+            return name.strip()
+    return str(record.id)
 
 
-def typed_correctly(typed: str, record: Sequence) -> bool:
-    return typed.strip().casefold() == confirmation_text(record).casefold()
+def typed_correctly(typed: str, record: Sequence, earlier: str | None = None) -> bool:
+    return typed.strip().casefold() == confirmation_text(record, earlier).casefold()
 
 
-def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment) -> str:
-    """The question the person sees: what will happen, to what, and how to say yes."""
+def record_version(record: Sequence) -> str:
+    """A short fingerprint of the record as shown: an answer given for one version is not one for another."""
+    shown = json.dumps(record.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()[:8]
+
+
+def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment, earlier: str | None = None) -> str:
+    """The question the person sees: what will happen, to what, and how to say yes.
+
+    `earlier` is the name the sequence had before renames made through this server in the last day.
+    """
     action = "DELETE" if assessment.deletes else "CLEAR DATA IN" if kind == "patch" else "REPLACE"
     lines = [f"{action} the sequence {record.name or '(unnamed)'!r}?", _facts(record)]
     if assessment.clears:
         lines.append(f"This clears what the sequence has now in: {', '.join(assessment.clears)}.")
     if assessment.deletes:
         lines.append("The audit log keeps a copy; restore_sequence can re-create it under a new id.")
-    lines.append(f"To confirm, type the sequence's name: {confirmation_text(record)}")
+    if earlier:
+        lines.append(f"It was renamed through this server in the last 24 hours; before that it was {earlier!r}.")
+    lines.append(f"To confirm, type the sequence's name: {confirmation_text(record, earlier)}")
     return "\n".join(lines)
 
 
@@ -145,7 +162,7 @@ def _facts(record: Sequence) -> str:
         for label, value in (("created", record.createdAt), ("updated", record.updatedAt))
         if value
     ]
-    return "; ".join(facts + dates)
+    return "; ".join([*facts, *dates, f"version {record_version(record)}"])
 
 
 def _count(items: list[Any], noun: str) -> str:

@@ -13,10 +13,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 
-from mcp_sequences import __version__
+from mcp_sequences import __version__, confirmations
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.budget import DeleteBudget
 from mcp_sequences.client import credential_key
+from mcp_sequences.confirmations import STATE_TTL
 from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
@@ -31,8 +32,6 @@ logger = logging.getLogger(__name__)
 SERVER_NAME = "mcp-sequences"
 MCP_PATH = "/mcp"
 LOOPBACK_INTERFACES = ("127.0.0.1", "localhost", "::1")
-# A person has this long to answer a confirmation before its sealed state is refused.
-STATE_TTL = 300.0
 INSTRUCTIONS = """\
 Tools for the Sequences of the iCloudReady CRM: multi-step outreach cadences (emails, calls, tasks) \
 with a schedule, an owner and enrolled contacts. Find ids with list_sequences; read one with \
@@ -74,6 +73,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
         request_state_security=state_security(settings),
         **http_auth(settings),
     )
+    confirmations.install(server)
     add_resources(server)
     for prompt in load_prompts():
         server.add_prompt(prompt)

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry, AuditError, Outcome
 from mcp_sequences.client import Call
+from mcp_sequences.confirmations import spend_confirmation
 from mcp_sequences.errors import OutcomeUnknownError, SequencesError
 from mcp_sequences.guard import (
     Assessment,
@@ -127,7 +128,13 @@ async def ask_person(
     why = why_not_ask(ctx)
     if why:
         return CannotAsk(why=why)
-    return Elicit(confirmation_message(args.KIND, before, assessment), TypeTheName)
+    earlier = await earlier_name(assessment, args.id, ctx)
+    return Elicit(confirmation_message(args.KIND, before, assessment, earlier), TypeTheName)
+
+
+async def earlier_name(assessment: Assessment, sequence_id: str, ctx: Context) -> str | None:
+    """For a delete: the name before renames made through this server in the last day, if any."""
+    return await app_state(ctx).audit.name_before_renames(sequence_id) if assessment.deletes else None
 
 
 Before = Annotated[Sequence, Resolve(fetch_before)]
@@ -170,7 +177,7 @@ def why_not_ask(ctx: Context) -> str | None:
     return None
 
 
-def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str) -> None:
+def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str, earlier: str | None = None) -> None:
     """Only the sequence's name, typed by the person, is a yes."""
     if isinstance(answer, DeclinedElicitation):
         raise Refused(f"the person declined to {verb} {describe(before)}; do not ask again unless they request it")
@@ -182,7 +189,7 @@ def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str) -> 
         raise Refused(f"{data.why}. An administrator can also set --delete-policy allow for unattended use")
     if not isinstance(data, TypeTheName):
         raise Refused(f"the person was not asked to confirm the change to {describe(before)}; call again")
-    if not typed_correctly(data.name, before):
+    if not typed_correctly(data.name, before, earlier):
         raise Refused(f"the name typed does not match {describe(before)}")
 
 
@@ -253,9 +260,11 @@ async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: 
     budget = app_state(ctx).budget
     attempt = Attempt(ctx, tool, call, args.id, before, deletes=is_delete(args.KIND, call.body or {}))
     try:
+        await spend_confirmation(ctx)
         assessment = await judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
-            require_yes(answer, before, "delete" if assessment.deletes else "change")
+            earlier = await earlier_name(assessment, args.id, ctx)
+            require_yes(answer, before, "delete" if assessment.deletes else "change", earlier)
         reservation = await budget.reserve() if assessment.deletes else None
     except Refused as refusal:
         raise await attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
