@@ -7,10 +7,11 @@ person's yes like delete_sequence does.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from mcp.server.mcpserver import Context
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mcp_sequences import shaping
 from mcp_sequences.client import activity_call, create_call, patch_call, replace_call
@@ -20,6 +21,7 @@ from mcp_sequences.toolkit import tool
 from mcp_sequences.tools.guarded import Answer, Attempt, Before, ChangeArgs, WriteArgs, body, change, planned, verdict
 
 NAME_DOC = "Name of the sequence, shown in the CRM (required)."
+MAX_ACTIVITY_BYTES = 64 * 1024
 
 
 class CreateSequenceArgs(WriteArgs, SequenceFields):
@@ -44,8 +46,17 @@ class CreateActivityArgs(WriteArgs):
         min_length=1,
         description="The activity as a JSON object, sent unchanged. The API documents no fields; usually "
         "sequenceId (the sequence it concerns), type (e.g. email_sent, reply, call, note, task), "
-        "contactId or email, and a note or description.",
+        "contactId or email, and a note or description. At most 64 KB as JSON.",
     )
+
+    @field_validator("activity")
+    @classmethod
+    def _not_too_large(cls, activity: dict[str, Any]) -> dict[str, Any]:
+        """Each activity is kept in the audit log: a 3 MB note forty times filled a disk in seconds."""
+        size = len(json.dumps(activity, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_ACTIVITY_BYTES:
+            raise ValueError(f"the activity is {size} bytes as JSON; at most {MAX_ACTIVITY_BYTES} (64 KB) are accepted")
+        return activity
 
 
 @tool("Create a sequence")

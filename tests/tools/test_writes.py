@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from tests.conftest import FIRST_ID, Person, call, connect
+from tests.conftest import FIRST_ID, Person, call, connect, fail, journal
 
 pytestmark = pytest.mark.anyio
 
@@ -51,3 +51,14 @@ async def test_create_activity_sends_the_object_unchanged(client: Client, sandbo
     created = await call(client, "create_sequence_activity", {"activity": activity})
     assert created["id"] and created["note"] == activity["note"]
     assert sandbox.state.journal[-1].body == activity
+
+
+async def test_an_activity_over_64_kb_is_refused_naming_the_field_and_nothing_is_sent(
+    client: Client, sandbox: Starlette
+) -> None:
+    note = "x" * (64 * 1024)  # with the braces and key around it, just over 64 KB as JSON
+    text = await fail(client, "create_sequence_activity", {"activity": {"note": note}})
+    assert "- activity: the activity is 65547 bytes as JSON; at most 65536 (64 KB) are accepted" in text
+    assert "nothing was sent" in text and journal(sandbox) == []
+    at_the_limit = {"note": "x" * (64 * 1024 - len('{"note":""}'))}
+    await call(client, "create_sequence_activity", {"activity": at_the_limit})
