@@ -155,3 +155,16 @@ async def _gather(pending: list) -> list:  # type: ignore[type-arg]
         for index in range(len(pending)):
             group.start_soon(run, index)
     return results
+
+
+async def test_an_acquire_costs_one_statement_whatever_the_traffic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The budget of the per-call cost: one INSERT per request, plus two DELETEs once a minute."""
+    store = await open_store(str(tmp_path / "state.db"))
+    executed: list[str] = []
+    store._conn.set_trace_callback(executed.append)  # type: ignore[attr-defined]
+    for second in range(120):
+        for _ in range(20):
+            await store.take_rate(KEY, 7200.0 + second, 10**6, 10**6)
+    await store.aclose()
+    work = [sql for sql in executed if not sql.startswith(("BEGIN", "COMMIT"))]
+    assert len(work) == 120 * 20 + 2 * 2  # two minutes: each first request of a minute tidies up
