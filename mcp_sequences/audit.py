@@ -33,6 +33,7 @@ MAX_MIRROR_BEFORE_CHARS = 64_000  # the mirror's copy of a larger record is its 
 MIRROR_MAX_BYTES = 16 * 1024 * 1024  # the mirror is rotated at this size ...
 MIRROR_BACKUPS = 4  # ... keeping audit.jsonl.1 (newest) to .4
 RENAME_WINDOW = 24 * 3600.0
+MAX_LISTED_DELETIONS = 1000
 RENAMING_TOOLS = ("patch_sequence", "update_sequence")
 UNREACHABLE = "audit store unreachable: nothing was sent"
 
@@ -92,8 +93,8 @@ class AuditLog:
         deleted, restored = await self._read(self.store.last_deletion(sequence_id))
         return _entry(deleted), _entry(restored)
 
-    async def deletions(self, limit: int) -> list[tuple[AuditEntry, AuditEntry | None]]:
-        """The last `limit` deletes that can be undone, most recent first, each with its restore if any."""
+    async def deletions(self, limit: int = MAX_LISTED_DELETIONS) -> list[tuple[AuditEntry, AuditEntry | None]]:
+        """The last delete of each sequence (up to `limit`), newest first, each with its restore if any."""
         rows = await self._read(self.store.deletions(limit))
         return [(_parsed(deleted), _entry(restored)) for deleted, restored in rows]
 

@@ -105,7 +105,7 @@ class Store(ABC):
         return await self.run(_last_deletion(sequence_id))
 
     async def deletions(self, limit: int) -> list[tuple[AuditRow, AuditRow | None]]:
-        """The last `limit` restorable deletes, most recent first, each with its restore if any."""
+        """The last restorable delete of each sequence (up to `limit`), newest first, with its restore if any."""
         return await self.run(_deletions(limit))
 
     async def changes_since(self, sequence_id: str, since: float, tools: tuple[str, ...]) -> list[AuditRow]:
@@ -204,6 +204,10 @@ def _append_audit(at: float, fields: dict[str, Any], entry: str) -> Script[int]:
 
 
 _DELETIONS = "SELECT id, entry, sequence_id FROM audit WHERE deletes = 1 AND has_before = 1 AND outcome = 'ok'"
+_LATER_DELETION = (
+    "SELECT 1 FROM audit AS later WHERE later.sequence_id = audit.sequence_id AND later.id > audit.id "
+    "AND later.deletes = 1 AND later.has_before = 1 AND later.outcome = 'ok'"
+)
 _RESTORE_AFTER = (
     "SELECT id, entry FROM audit WHERE sequence_id = ? AND tool = 'restore_sequence' AND outcome = 'ok' "
     "AND id > ? ORDER BY id LIMIT 1"
@@ -224,7 +228,7 @@ def _last_deletion(sequence_id: str) -> Script[tuple[AuditRow | None, AuditRow |
 
 
 def _deletions(limit: int) -> Script[list[tuple[AuditRow, AuditRow | None]]]:
-    rows = yield f"{_DELETIONS} ORDER BY id DESC LIMIT ?", (limit,)
+    rows = yield f"{_DELETIONS} AND NOT EXISTS ({_LATER_DELETION}) ORDER BY id DESC LIMIT ?", (limit,)
     found = []
     for delete_id, entry, sequence_id in rows:
         found.append((AuditRow(delete_id, entry), (yield from _restore_of(sequence_id, delete_id))))
