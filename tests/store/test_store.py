@@ -7,6 +7,8 @@ minute, 1 min buckets for the hour).
 
 from __future__ import annotations
 
+import stat
+
 import anyio
 import pytest
 
@@ -168,3 +170,16 @@ async def test_an_acquire_costs_one_statement_whatever_the_traffic(tmp_path) -> 
     await store.aclose()
     work = [sql for sql in executed if not sql.startswith(("BEGIN", "COMMIT"))]
     assert len(work) == 120 * 20 + 2 * 2  # two minutes: each first request of a minute tidies up
+
+
+async def test_the_sqlite_file_is_private_to_its_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """It holds audit records (contacts' names and emails): 0600 in a 0700 folder it creates."""
+    path = tmp_path / "new-folder" / "state.db"
+    store = await open_store(f"sqlite:///{path}")
+    await store.take_rate(KEY, 0.0, 1, 1)
+    await store.aclose()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    reopened = await open_store(str(path))  # a plain path is the same store
+    assert (await reopened.take_rate(KEY, 0.0, 1, 1))[0] > 0
+    await reopened.aclose()
