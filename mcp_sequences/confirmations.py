@@ -60,4 +60,6 @@ async def spend_confirmation(ctx: Context) -> None:
     except StoreUnavailable as exc:
         raise Refused(f"{UNREACHABLE} ({exc})") from exc
     if not fresh:
-        raise Refused("this confirmation was already used; a confirmation answers one call, once. Call again to ask anew")
+        raise Refused(
+            "this confirmation was already used; a confirmation answers one call, once. Call again to ask anew"
+        )

@@ -100,7 +100,9 @@ def test_an_answer_about_an_older_version_of_the_record_is_asked_again(pair: tup
     assert call_tool(a, "get_sequence", args)["result"]["isError"] is False
 
 
-def test_a_renamed_sequence_asks_for_the_name_it_had_before(pair: tuple[HttpServer, HttpServer], tmp_path: Path) -> None:
+def test_a_renamed_sequence_asks_for_the_name_it_had_before(
+    pair: tuple[HttpServer, HttpServer], tmp_path: Path
+) -> None:
     """Issue 9, 3(b): rename to something harmless-looking, then delete."""
     a, b = pair
     args = {"id": SEEDED_IDS[3]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from mcp_sequences.guard import (
     Refused,
@@ -12,11 +13,8 @@ from mcp_sequences.guard import (
     marks_deleted,
     typed_correctly,
 )
-from pydantic import ValidationError
-
 from mcp_sequences.models import SequenceFields
 from mcp_sequences.settings import Settings
-from tests.conftest import Clock
 
 RECORD = {
     "id": "s1",

@@ -170,4 +170,6 @@ async def test_a_store_that_goes_down_refuses_writes_serves_reads_and_recovers(
                 break
             await anyio.sleep(0.2)
         assert result.is_error is False, result.content[0].text
-        assert [entry for entry in journal(sandbox) if entry[0] == "PATCH"] == [("PATCH", f"/api/v2/sequences/{patch['id']}")]
+        assert [entry for entry in journal(sandbox) if entry[0] == "PATCH"] == [
+            ("PATCH", f"/api/v2/sequences/{patch['id']}")
+        ]

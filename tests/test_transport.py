@@ -8,6 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from mcp_sequences.store import SQLiteStore
 from mcp_sequences.transport import (
     PacedTransport,
     PacingExceeded,
@@ -16,7 +17,6 @@ from mcp_sequences.transport import (
     RetryTransport,
     retry_after,
 )
-from mcp_sequences.store import SQLiteStore
 from tests.conftest import Clock
 
 pytestmark = pytest.mark.anyio

@@ -146,7 +146,9 @@ WHERE ({_WINDOW_SUM}) < ? AND ({_WINDOW_SUM}) < ?
 ON CONFLICT (key, span, bucket) DO UPDATE SET hits = rate_counts.hits + 1
 RETURNING span, hits
 """
-_OLDEST = "SELECT span, min(bucket), sum(hits) FROM rate_counts WHERE key = ? AND span = ? AND bucket >= ? GROUP BY span"
+_OLDEST = (
+    "SELECT span, min(bucket), sum(hits) FROM rate_counts WHERE key = ? AND span = ? AND bucket >= ? GROUP BY span"
+)
 
 
 def _take_rate(key: str, now: float, per_minute: int, per_hour: int) -> Script[tuple[float, str]]:
