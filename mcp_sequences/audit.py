@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from mcp_sequences.store import AuditRow, Store, StoreUnavailable
+from mcp_sequences.files import private_file
 
 Outcome = Literal["ok", "refused", "failed", "unknown"]
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class AuditLog:
         try:
             with self._lock:
                 _rotate(self.mirror)
-                with _open_private(self.mirror) as file:
+                with private_file(self.mirror).open("ab") as file:
                     file.write(line.encode("utf-8"))
         except OSError as exc:
             logger.error("the audit mirror %s cannot be written (%s); the store has the record", self.mirror, exc)
@@ -194,10 +195,3 @@ def _rotate(path: Path) -> None:
         if older.exists():
             os.replace(older, path.with_name(f"{path.name}.{number + 1}"))
     os.replace(path, path.with_name(f"{path.name}.1"))
-
-
-def _open_private(path: Path) -> Any:
-    """Append, creating the file 0600 (and its folder 0700): it holds contacts' names and emails."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")

@@ -6,22 +6,21 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_sequences import __version__, confirmations
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.budget import DeleteBudget
 from mcp_sequences.client import credential_key
 from mcp_sequences.confirmations import STATE_TTL
-from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
+from mcp_sequences.http.callers import CallerFilter
+from mcp_sequences.http.endpoint import endpoint_url, exposure_problem, exposure_warnings
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
-from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
+from mcp_sequences.settings import Settings
 from mcp_sequences.store import open_store
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
@@ -30,8 +29,6 @@ from mcp_sequences.upstream import open_api
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
-MCP_PATH = "/mcp"
-LOOPBACK_INTERFACES = ("127.0.0.1", "localhost", "::1")
 INSTRUCTIONS = """\
 iCloudReady CRM sequences (outreach cadences). Find ids with list_sequences, read one with get_sequence, \
 edit with patch_sequence. Deleting, or clearing data, asks the person to type the sequence's name; \
@@ -60,16 +57,17 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
                 budget=DeleteBudget(store, credential_key(settings), settings.max_deletes),
             )
 
+    tools = enabled_tools(settings)
     server: MCPServer = MCPServer(
         SERVER_NAME,
         title="iCloudReady Sequences",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=[sdk_tool(spec) for spec in enabled_tools(settings)],
+        tools=[sdk_tool(spec) for spec in tools],
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=state_security(settings),
-        **http_auth(settings),
+        middleware=[CallerFilter(settings, tools)],
     )
     confirmations.install(server)
     add_resources(server)
@@ -94,16 +92,6 @@ def enabled_tools(settings: Settings) -> list[ToolSpec]:
     ]
 
 
-def http_auth(settings: Settings) -> dict[str, Any]:
-    """Bearer-token authentication of the HTTP endpoint, when tokens are configured."""
-    if not settings.http_tokens:
-        return {}
-    return {
-        "token_verifier": StaticTokenVerifier(settings.http_tokens),
-        "auth": auth_settings(f"http://{settings.host}:{settings.port}"),
-    }
-
-
 def state_security(settings: Settings) -> RequestStateSecurity:
     """Seal confirmation state between rounds; it expires in minutes, and a shared key lets replicas share it."""
     key = settings.sealing_key()
@@ -112,38 +100,19 @@ def state_security(settings: Settings) -> RequestStateSecurity:
     return RequestStateSecurity(keys=[key], ttl=STATE_TTL, audience=SERVER_NAME)
 
 
-def exposure_warnings(settings: Settings) -> list[str]:
-    """What an HTTP server reachable beyond this machine is probably missing."""
-    if settings.host in LOOPBACK_INTERFACES:
-        return []
-    warnings = []
-    if not settings.http_tokens:
-        warnings.append("no MCP_SEQUENCES_HTTP_TOKENS, so anyone who can reach it can call it")
-    if settings.allowed_hosts == list(LOOPBACK_HOSTS):
-        warnings.append("only loopback Host headers are accepted, so remote clients get 421; add --allowed-hosts")
-    return warnings
-
-
 def serve(settings: Settings) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
-    server = build_server(settings)
     if settings.transport == "stdio":
-        server.run()
+        build_server(settings).run()
         return
+    problem = exposure_problem(settings)
+    if problem:
+        raise SystemExit(f"mcp-sequences: {problem}")
     for warning in exposure_warnings(settings):
         logger.warning("listening on %s: %s", settings.host, warning)
+    # Imported here: stdio servers need neither uvicorn nor the HTTP layer.
+    from mcp_sequences.http.listener import serve_http
+
     # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
-    sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{settings.port}{MCP_PATH}\n")
-    server.run(
-        "streamable-http",
-        host=settings.host,
-        port=settings.port,
-        streamable_http_path=MCP_PATH,
-        json_response=settings.stateless,
-        stateless_http=settings.stateless,
-        transport_security=TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=settings.allowed_hosts,
-            allowed_origins=settings.allowed_origins,
-        ),
-    )
+    sys.stderr.write(f"mcp-sequences: streamable HTTP at {endpoint_url(settings)}\n")
+    serve_http(build_server(settings), settings)

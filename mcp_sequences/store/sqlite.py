@@ -8,14 +8,13 @@ process (a sqlite3 connection is not for concurrent use), so the event loop neve
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
-from pathlib import Path
 from typing import TypeVar
 
 import anyio
 
+from mcp_sequences.files import private_file
 from mcp_sequences.store.base import Script, Store, StoreUnavailable, migrations, statements
 
 T = TypeVar("T")
@@ -29,7 +28,7 @@ class SQLiteStore(Store):
     def __init__(self, path: str) -> None:
         self.description = f"the SQLite store {path}"
         if path != MEMORY:
-            _create_private(Path(path))
+            private_file(path)  # it holds audit records: contacts' names and emails
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
         )
@@ -93,10 +92,3 @@ def _drive(script: Script[T], conn: sqlite3.Connection) -> T:
             sql, params = script.send(conn.execute(sql, params).fetchall())
     except StopIteration as done:
         return done.value
-
-
-def _create_private(path: Path) -> None:
-    """The store holds customer data (audit records): 0600 in a 0700 folder, made so before SQLite opens it."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
