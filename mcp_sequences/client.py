@@ -30,6 +30,7 @@ from mcp_sequences.errors import (
     error_for_status,
 )
 from mcp_sequences.settings import Settings
+from mcp_sequences.store import SQLiteStore, Store, fingerprint
 from mcp_sequences.transport import (
     DEADLINE,
     DEFAULT_RETRY,
@@ -65,11 +66,19 @@ def check_id(sequence_id: str) -> str:
 
 
 def make_http_client(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    store: Store | None = None,
 ) -> httpx.AsyncClient:
-    """The process's one upstream client: pooled, paced, retried, bounded, authenticated."""
+    """The process's one upstream client: pooled, paced, retried, bounded, authenticated.
+
+    Pacing counts in `store`, shared by every process using the same credential; without one
+    (the `check` command, tests of the client alone) it counts in this process only.
+    """
     network = transport or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=MAX_CONNECTIONS))
-    limiter = RateLimiter(settings.rate_per_minute, settings.rate_per_hour)
+    store = store or SQLiteStore.memory()
+    limiter = RateLimiter(store, credential_key(settings), settings.rate_per_minute, settings.rate_per_hour)
     headers = {"Accept": "application/json", "User-Agent": f"mcp-sequences/{__version__}"}
     if settings.api_key is not None:
         headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
@@ -80,6 +89,12 @@ def make_http_client(
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
         transport=RetryTransport(PacedTransport(network, limiter, settings.max_rate_wait), retry),
     )
+
+
+def credential_key(settings: Settings) -> str:
+    """Names the API account a budget belongs to, by a hash: the key or password is never stored."""
+    secret = settings.api_key or settings.password
+    return fingerprint(settings.base_url, settings.email or "", secret.get_secret_value() if secret else "")
 
 
 def _sign_in(settings: Settings) -> httpx.Auth | None:

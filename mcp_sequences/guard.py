@@ -5,7 +5,7 @@ A write is judged against the record as it is now (`assess`), in this order:
 1. protection: a sequence with a --protect-tag or --protect-status cannot be deleted, and its
    status, deleted flag and protecting tags cannot change, whatever the policy;
 2. the delete policy: with `deny`, nothing is deleted, including through `deleted: "true"`;
-3. the delete budget: at most --max-deletes deletes an hour in this process;
+3. the delete budget (budget.py): at most --max-deletes deletes an hour, shared through the store;
 4. what needs a person's yes under the `confirm` policy: a delete (by DELETE, or by setting
    `deleted` through PUT/PATCH), and a PUT or PATCH that would clear data the record has now
    (PUT by leaving fields out; either by sending them empty).
@@ -15,11 +15,9 @@ Nothing here talks to the API or to the client: tools fetch, ask and send; this 
 
 from __future__ import annotations
 
-import math
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from mcp_sequences.models import SequenceFields
@@ -28,7 +26,6 @@ from mcp_sequences.sanitize import clean_text
 from mcp_sequences.settings import Settings
 
 Kind = Literal["delete", "replace", "patch"]
-HOUR = 3600.0
 EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
@@ -149,24 +146,37 @@ def describe(record: Record) -> str:
     return f"sequence {shown_name(record) or '(unnamed)'!r} (id {View.of(record).id})"
 
 
-def confirmation_text(record: Record) -> str:
-    """What the person must type back: the name as shown, or the id of an unnamed sequence."""
-    return shown_name(record) or str(View.of(record).id)
+def confirmation_text(record: Record, earlier: str | None = None) -> str:
+    """What the person must type back: the name before recent renames (so a harmless-looking new
+    name cannot stand in for it), else the name as shown, or the id of an unnamed sequence."""
+    return (clean_text(earlier).strip() if earlier else None) or shown_name(record) or str(View.of(record).id)
 
 
-def typed_correctly(typed: str, record: Record) -> bool:
-    return _fold(typed) == _fold(confirmation_text(record))
+def typed_correctly(typed: str, record: Record, earlier: str | None = None) -> bool:
+    return _fold(typed) == _fold(confirmation_text(record, earlier))
 
 
-def confirmation_message(kind: Kind, record: Record, assessment: Assessment) -> str:
-    """The question the person sees: what will happen, to what, and how to say yes."""
+def record_version(record: Record) -> str:
+    """A short fingerprint of the record as shown: an answer given for one version is not one for another."""
+    shown = json.dumps(record, sort_keys=True, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()[:8]
+
+
+def confirmation_message(kind: Kind, record: Record, assessment: Assessment, earlier: str | None = None) -> str:
+    """The question the person sees: what will happen, to what, and how to say yes.
+
+    `earlier` is the name the sequence had before renames made through this server in the last day.
+    """
     action = "DELETE" if assessment.deletes else "CLEAR DATA IN" if kind == "patch" else "REPLACE"
-    lines = [f"{action} the sequence {shown_name(record) or '(unnamed)'!r}?", _facts(View.of(record))]
+    facts = f"{_facts(View.of(record))}; version {record_version(record)}"
+    lines = [f"{action} the sequence {shown_name(record) or '(unnamed)'!r}?", facts]
     if assessment.clears:
         lines.append(f"This clears what the sequence has now in: {', '.join(assessment.clears)}.")
     if assessment.deletes:
         lines.append("The audit log keeps a copy; restore_sequence can re-create it under a new id.")
-    lines.append(f"To confirm, type the sequence's name: {confirmation_text(record)}")
+    if earlier:
+        lines.append(f"It was renamed through this server in the last 24 hours; before that it was {earlier!r}.")
+    lines.append(f"To confirm, type the sequence's name: {confirmation_text(record, earlier)}")
     return "\n".join(lines)
 
 
@@ -180,34 +190,3 @@ def _facts(view: View) -> str:
 
 def _count(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-@dataclass
-class DeleteBudget:
-    """At most `limit` deletes in any hour, shared by every session of the process."""
-
-    limit: int
-    clock: Callable[[], float] = time.monotonic
-    _spent: deque[float] = field(default_factory=deque)
-
-    def check(self) -> None:
-        """Refuse now, before anyone is asked, when no delete is left this hour."""
-        now = self.clock()
-        while self._spent and now - self._spent[0] >= HOUR:
-            self._spent.popleft()
-        if len(self._spent) >= self.limit:
-            wait = math.ceil((HOUR - (now - self._spent[0])) / 60) if self._spent else 60
-            raise Refused(
-                f"this server allows {self.limit} deletes an hour (--max-deletes) and they are used up; "
-                f"the next is possible in about {wait} minutes"
-            )
-
-    def reserve(self) -> float:
-        """Take one delete from this hour's budget; `release` gives it back if the delete fails."""
-        self.check()
-        stamp = self.clock()
-        self._spent.append(stamp)
-        return stamp
-
-    def release(self, stamp: float) -> None:
-        self._spent.remove(stamp)

@@ -10,15 +10,18 @@ import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 
-from mcp_sequences import __version__
+from mcp_sequences import __version__, confirmations
 from mcp_sequences.audit import AuditLog
-from mcp_sequences.guard import DeleteBudget
+from mcp_sequences.budget import DeleteBudget
+from mcp_sequences.client import credential_key
+from mcp_sequences.confirmations import STATE_TTL
 from mcp_sequences.http.callers import CallerFilter
 from mcp_sequences.http.endpoint import exposure_problem, exposure_warnings
 from mcp_sequences.mcp_server import SequencesServer
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.settings import NO_CREDENTIALS, Settings
+from mcp_sequences.store import open_store
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 from mcp_sequences.upstream import open_api
@@ -26,8 +29,6 @@ from mcp_sequences.upstream import open_api
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
-# A person has this long to answer a confirmation before its sealed state is refused.
-STATE_TTL = 300.0
 INSTRUCTIONS = """\
 iCloudReady CRM sequences (outreach cadences). Find ids with list_sequences, read one with get_sequence, \
 edit with patch_sequence. Deleting, or clearing data, asks the person to type the sequence's name; \
@@ -46,11 +47,14 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
+            store = await open_store(settings.state_url)
+            stack.push_async_callback(store.aclose)
             yield AppState(
-                api=await open_api(settings, stack, transport),
+                api=await open_api(settings, stack, transport, store),
                 settings=settings,
-                audit=AuditLog(settings.audit_log),
-                budget=DeleteBudget(settings.max_deletes),
+                store=store,
+                audit=AuditLog(store, settings.audit_log),
+                budget=DeleteBudget(store, credential_key(settings), settings.max_deletes),
             )
 
     tools = enabled_tools(settings)
@@ -66,6 +70,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
         middleware=[CallerFilter(settings, tools)],
         prompts=load_prompts(),
     )
+    confirmations.install(server)
     add_resources(server)
     return server
 

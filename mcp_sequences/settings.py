@@ -180,7 +180,7 @@ class Settings(BaseSettings):
     )
     exclude_tools: list[ToolName] = Field(default_factory=list, description="Never offer these tools (repeatable).")
     max_deletes: int = Field(
-        10, ge=0, description="Most deletes per hour by this server process (across all its sessions)."
+        10, ge=0, description="Most deletes an hour, by all the processes sharing the state store (--state-url)."
     )
     protect_tag: list[str] = Field(
         default_factory=list,
@@ -193,8 +193,14 @@ class Settings(BaseSettings):
     )
     audit_log: str = Field(
         default_factory=lambda: data_file("audit.jsonl"),
-        description="JSON-lines file that records every write, with the record as it was before; "
-        "restore_sequence reads it.",
+        description="JSON-lines mirror of the audit records for log shippers (the records themselves, which "
+        "restore_sequence reads, live in the state store); rotated as it grows.",
+    )
+    state_url: str = Field(
+        default_factory=lambda: data_file("state.db"),
+        description="Where the state shared by every process lives (rate and delete budgets, the audit "
+        "records restore reads, used confirmations): a SQLite file, shared by the local processes of one user, "
+        "or postgresql://user@host/db, shared by replicas on several machines.",
     )
     state_key: SecretStr | None = Field(
         None,

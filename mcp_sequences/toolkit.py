@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
@@ -34,11 +33,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from mcp_sequences.audit import AuditError, AuditLog
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import SequencesError
-from mcp_sequences.guard import DeleteBudget, Refused
+from mcp_sequences.budget import DeleteBudget
+from mcp_sequences.guard import Refused
 from mcp_sequences.keys import KeyCatalog
 from mcp_sequences.models import MAX_NESTING, ArgumentError, nesting
 from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
+from mcp_sequences.store import Store
 from mcp_sequences.transport import WaitReporter, wait_reporter
 
 ARGS = "args"
@@ -58,10 +59,10 @@ class AppState:
 
     api: SequencesClient
     settings: Settings
+    store: Store
     audit: AuditLog
     budget: DeleteBudget
     keys: KeyCatalog = field(default_factory=KeyCatalog)
-    restore_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
 
 def app_state(ctx: Context) -> AppState:

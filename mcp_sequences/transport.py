@@ -5,8 +5,9 @@
 Retries are safe by construction: only idempotent methods are retried, and only on failures
 that say nothing was done (connection errors, 429, 502, 503, 504). A POST is retried only when
 the request provably never reached the server (it could not connect), so a create is never
-duplicated. Every attempt, retries included, is paced by one limiter shared by all sessions
-of the process, so the API key is never pushed past the documented 480/minute, 4,800/hour.
+duplicated. Every attempt, retries included, is paced by one budget kept in the state store and
+shared by every process using the same credential, so the API key is never pushed past the
+documented 480/minute, 4,800/hour however many processes use it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -23,6 +23,8 @@ from email.utils import parsedate_to_datetime
 
 import anyio
 import httpx
+
+from mcp_sequences.store import SQLiteStore, Store, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,6 @@ MAX_RETRIES = 2  # three attempts in all
 BASE_DELAY = 0.5  # seconds; doubled each retry, with full jitter
 MAX_DELAY = 8.0
 RETRY_AFTER_CAP = 30.0  # a longer Retry-After is not waited for: the caller is told instead
-MINUTE, HOUR = 60.0, 3600.0
 # Request extension: the time.monotonic() by which the whole call must be done; no retry waits past it.
 DEADLINE = "mcp_sequences.deadline"
 
@@ -142,28 +143,25 @@ def _in_time(request: httpx.Request, delay: float) -> bool:
 
 @dataclass
 class RateLimiter:
-    """Sliding windows of request times: at most `per_minute` and `per_hour` requests."""
+    """At most `per_minute` and `per_hour` requests, counted in the store shared by every process using
+    the same credential (`key`). When that store cannot be reached, requests are still paced, by a
+    private in-process count: reads keep working while the store is down."""
 
+    store: Store
+    key: str
     per_minute: int
     per_hour: int
-    clock: Callable[[], float] = time.monotonic
-    _sent: deque[float] = field(default_factory=deque)
+    clock: Callable[[], float] = time.time  # wall time: processes on several machines compare it
+    fallback: Store = field(default_factory=SQLiteStore.memory)
 
-    def wait_needed(self) -> tuple[float, str]:
-        """Seconds until a request may go, and which limit holds it back."""
+    async def take(self) -> tuple[float, str]:
+        """Count one request now, or say how long until one may go and which limit holds it back."""
         now = self.clock()
-        while self._sent and now - self._sent[0] >= HOUR:
-            self._sent.popleft()
-        waits = [(0.0, "")]
-        if len(self._sent) >= self.per_hour:
-            waits.append((self._sent[-self.per_hour] + HOUR - now, f"{self.per_hour} requests an hour"))
-        recent = sum(1 for stamp in self._sent if now - stamp < MINUTE)
-        if recent >= self.per_minute:
-            waits.append((self._sent[-self.per_minute] + MINUTE - now, f"{self.per_minute} requests a minute"))
-        return max(waits)
-
-    def record(self) -> None:
-        self._sent.append(self.clock())
+        try:
+            return await self.store.take_rate(self.key, now, self.per_minute, self.per_hour)
+        except StoreUnavailable as exc:
+            logger.warning("pacing in this process only: %s", exc)
+            return await self.fallback.take_rate(self.key, now, self.per_minute, self.per_hour)
 
 
 class PacedTransport(httpx.AsyncBaseTransport):
@@ -173,17 +171,16 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self.inner = inner
         self.limiter = limiter
         self.max_wait = max_wait
-        self._lock = anyio.Lock()  # one request at a time through the check, so two cannot take one slot
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        async with self._lock:
-            needed, limit = self.limiter.wait_needed()
-            if needed > self.max_wait:
-                raise PacingExceeded(needed, limit)
-            if needed > 0:
-                logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, needed)
-                await wait(needed, f"the API's rate limit of {limit}")
-            self.limiter.record()
+        waited = 0.0
+        while (taken := await self.limiter.take())[0] > 0:
+            needed, limit = taken
+            if waited + needed > self.max_wait:
+                raise PacingExceeded(waited + needed, limit)
+            logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, needed)
+            await wait(needed, f"the API's rate limit of {limit}")
+            waited += needed
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -12,6 +12,7 @@ from mcp_sequences.client import SequencesClient, make_http_client
 from mcp_sequences.files import private_file
 from mcp_sequences.sandbox import SANDBOX_API_KEY, SandboxTransport, create_sandbox_app
 from mcp_sequences.settings import Settings
+from mcp_sequences.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -19,13 +20,17 @@ SANDBOX_BASE_URL = "http://sandbox"
 
 
 async def open_api(
-    settings: Settings, stack: AsyncExitStack, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    stack: AsyncExitStack,
+    transport: httpx.AsyncBaseTransport | None = None,
+    store: Store | None = None,
 ) -> SequencesClient:
-    """The API client, closed with `stack`. `transport` replaces the network (tests pass a sandbox or a mock)."""
+    """The API client, closed with `stack`, paced in `store`. `transport` replaces the network (tests
+    pass a sandbox or a mock)."""
     upstream = settings
     if settings.sandbox and transport is None:
         upstream, transport = _open_sandbox(settings, stack)
-    http = await stack.enter_async_context(make_http_client(upstream, transport))
+    http = await stack.enter_async_context(make_http_client(upstream, transport, store=store))
     return SequencesClient.from_settings(http, settings)
 
 

@@ -7,9 +7,10 @@ import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import uvicorn
@@ -22,10 +23,15 @@ from mcp_sequences.sandbox import SANDBOX_API_KEY, SandboxTransport, create_sand
 from mcp_sequences.sandbox.seed import SEED_SEQUENCES
 from mcp_sequences.server import build_server
 from mcp_sequences.settings import ENV_PREFIX, Settings
+from mcp_sequences.store import Store, open_store
 from mcp_sequences.upstream import SANDBOX_BASE_URL
+
+if TYPE_CHECKING:
+    from tests.postgres import Cluster
 
 # The two protocol eras: "legacy" initializes at 2025-11-25, "auto" negotiates 2026-07-28.
 MODES = ("legacy", "auto")
+BACKENDS = ("sqlite", "postgres")
 FIRST_ID = "6650b0000000000000000001"
 SEEDED_IDS = tuple(f"{FIRST_ID[:-1]}{n}" for n in range(1, 8))
 FIRST_NAME = "Q1 Enterprise Outbound - VP Sales"
@@ -102,11 +108,47 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith((ENV_PREFIX, "ICLOUDREADY_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MCP_SEQUENCES_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    monkeypatch.setenv("MCP_SEQUENCES_STATE_URL", str(tmp_path / "state.db"))
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster per test worker; skipped without the binaries, except in CI."""
+    from tests.postgres import HOW_TO_RUN, binaries, remove, start_cluster  # it needs tests.processes, which needs us
+
+    if binaries() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(HOW_TO_RUN)
+        pytest.skip(HOW_TO_RUN)
+    cluster = start_cluster()
+    yield cluster
+    remove(cluster)
+
+
+@pytest.fixture
+def postgres_url(postgres: Cluster) -> str:
+    """A fresh database of the cluster, for one test."""
+    return postgres.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store behaviour runs against both backends: an embedded SQLite file and PostgreSQL."""
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_url")
+    return str(tmp_path / "shared-state.db")
+
+
+@pytest.fixture
+async def store(state_url: str) -> AsyncIterator[Store]:
+    opened = await open_store(state_url)
+    yield opened
+    await opened.aclose()
 
 
 @pytest.fixture

@@ -41,6 +41,8 @@ class Remote:
     folder: Path
     db: Path | None = None
     unused: list[str] = field(default_factory=lambda: list(SEEDED_IDS))
+    state: str | None = None  # a shared state store; by default one of its own, in its folder
+    upstream: str | None = None  # an API (stand-in) to call instead of the in-process sandbox
 
     def __post_init__(self) -> None:
         self.db = self.db or self.folder / "sandbox.db"
@@ -49,8 +51,14 @@ class Remote:
     def audit_log(self) -> Path:
         return self.folder / "audit.jsonl"
 
+    @property
+    def state_url(self) -> str:
+        return self.state or str(self.folder / "state.db")
+
     def command(self, *flags: str) -> list[str]:
-        return [*SERVE, "--sandbox-db", str(self.db), "--audit-log", str(self.audit_log), *flags]
+        files = ["--audit-log", str(self.audit_log), "--state-url", self.state_url]
+        api = ["--sandbox-db", str(self.db)] if self.upstream is None else ["--base-url", self.upstream]
+        return [*(SERVE if self.upstream is None else SERVE[:-1]), *api, *files, *flags]
 
     def take(self) -> str:
         """A sequence of this database that no other cell has touched."""

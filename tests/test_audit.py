@@ -1,22 +1,27 @@
-"""The audit log: one whole JSON line per write, whatever became of it, never a key.
+"""The audit log: one record per write, whatever became of it, never a key.
 
-The first half tests AuditLog on its own (the file format restore_sequence depends on); the
-second drives the tools through a real MCP client and reads the file the server wrote.
+The first half tests AuditLog on its own over both stores (what restore_sequence reads) and its
+JSON-lines mirror; the second drives the tools through a real MCP client and reads the mirror
+the server wrote.
 """
 
 from __future__ import annotations
 
-import threading
+import hashlib
+import json
+import stat
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from mcp_sequences.audit import AuditEntry, AuditLog, Outcome
+from mcp_sequences.audit import AuditEntry, AuditError, AuditLog, Outcome
 from mcp_sequences.sandbox import Fault, SandboxTransport, create_sandbox_app
 from mcp_sequences.server import build_server
+from mcp_sequences.store import SQLiteStore, Store, StoreUnavailable
 from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, call, connect, fail, sandbox_settings
 
 SEQ = "6650b0000000000000000009"
@@ -30,20 +35,35 @@ def entry(tool: str, outcome: Outcome = "ok", *, sequence_id: str | None = SEQ, 
     return AuditEntry(tool=tool, sequence_id=sequence_id, method="X", path="/p", outcome=outcome, **fields)
 
 
-# --- AuditLog on its own ---------------------------------------------------------------------
+# --- AuditLog on its own, over both stores ----------------------------------------------------
 
 
-def test_entries_round_trip(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "nested" / "audit.jsonl")
-    assert log.entries() == []  # no file yet: nothing written, nothing to read
+@pytest.fixture
+def log(store: Store, tmp_path: Path) -> AuditLog:
+    return AuditLog(store, tmp_path / "nested" / "audit.jsonl")
+
+
+def plain(pair: tuple[AuditEntry | None, ...]) -> tuple[dict[str, Any] | None, ...]:
+    """Entries as written, without the row id the store gave them."""
+    return tuple(item.model_dump() if item is not None else None for item in pair)
+
+
+def mirrored(log: AuditLog) -> list[dict[str, Any]]:
+    assert log.mirror is not None
+    return [json.loads(line) for line in log.mirror.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.anyio
+async def test_records_are_mirrored_line_by_line_in_a_private_file(log: AuditLog) -> None:
     written = [
         entry("delete_sequence", deletes=True, detail=None),
         entry("create_sequence", body={"name": "ü 🚀", "steps": [{"order": 1}]}, sequence_id=None),
     ]
     for item in written:
-        log.record(item)
-    assert log.entries() == written
-    assert len(log.path.read_text(encoding="utf-8").splitlines()) == 2
+        await log.record(item)
+    assert mirrored(log) == [item.model_dump(mode="json") for item in written]
+    assert stat.S_IMODE(log.mirror.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.mirror.parent.stat().st_mode) == 0o700
 
 
 DELETION_CASES = [
@@ -62,9 +82,10 @@ DELETION_CASES = [
 ]
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(("history", "expected"), DELETION_CASES)
-def test_deletion_of_finds_the_last_successful_delete_and_its_restore(
-    tmp_path: Path, history: list[tuple[str, Outcome]], expected: tuple[int | None, int | None]
+async def test_deletion_of_finds_the_last_successful_delete_and_its_restore(
+    log: AuditLog, history: list[tuple[str, Outcome]], expected: tuple[int | None, int | None]
 ) -> None:
     made = {
         "delete": lambda outcome: entry("delete_sequence", outcome, deletes=True),
@@ -72,46 +93,91 @@ def test_deletion_of_finds_the_last_successful_delete_and_its_restore(
         "patch": lambda outcome: entry("patch_sequence", outcome, before={"id": SEQ}),
         "other-id-delete": lambda outcome: entry("delete_sequence", outcome, sequence_id=OTHER, deletes=True),
     }
-    log = AuditLog(tmp_path / "audit.jsonl")
     entries = [made[kind](outcome) for kind, outcome in history]
     for item in entries:
-        log.record(item)
-    assert log.deletion_of(SEQ) == tuple(None if i is None else entries[i] for i in expected)
+        await log.record(item)
+    assert plain(await log.deletion_of(SEQ)) == plain(tuple(None if i is None else entries[i] for i in expected))
 
 
-def test_a_delete_without_a_copy_cannot_be_restored(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_a_delete_without_a_copy_cannot_be_restored(log: AuditLog) -> None:
     """deletes=true with no `before` (nothing to send back) is not offered for restore."""
-    log = AuditLog(tmp_path / "audit.jsonl")
-    log.record(entry("delete_sequence", deletes=True, before=None))
-    assert log.deletion_of(SEQ) == (None, None)
+    await log.record(entry("delete_sequence", deletes=True, before=None))
+    assert await log.deletion_of(SEQ) == (None, None)
 
 
-def test_concurrent_appends_stay_whole_lines(tmp_path: Path) -> None:
-    """HTTP sessions write from several threads; a torn line would break every later restore."""
-    log = AuditLog(tmp_path / "audit.jsonl")
-    threads, per_thread = 8, 50
+@pytest.mark.anyio
+async def test_deletions_lists_what_can_be_restored_most_recent_first(log: AuditLog) -> None:
+    first = entry("delete_sequence", deletes=True)
+    second = entry("delete_sequence", deletes=True, sequence_id=OTHER)
+    restore = entry("restore_sequence", detail="new id n1")
+    for item in (first, second, restore, entry("delete_sequence", "failed", deletes=True)):
+        await log.record(item)
+    assert [plain(pair) for pair in await log.deletions(10)] == [plain((second, None)), plain((first, restore))]
+    assert [plain(pair) for pair in await log.deletions(1)] == [plain((second, None))]
+
+
+@pytest.mark.anyio
+async def test_concurrent_records_stay_whole_lines(log: AuditLog) -> None:
+    """HTTP sessions write at once; a torn mirror line would break every log shipper after it."""
+    tasks, per_task = 8, 20
     big = {"steps": [{"body": "x" * 2000}] * 4}  # well past any single-write atomicity
 
-    def write(n: int) -> None:
-        for i in range(per_thread):
-            log.record(entry("patch_sequence", sequence_id=f"{n}-{i}", body=big))
+    async def write(n: int) -> None:
+        for i in range(per_task):
+            await log.record(entry("patch_sequence", sequence_id=f"{n}-{i}", body=big))
 
-    workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    entries = log.entries()  # each line parses, or this raises
-    assert len(entries) == threads * per_thread and all(e.body == big for e in entries)
-    assert {e.sequence_id for e in entries} == {f"{n}-{i}" for n in range(threads) for i in range(per_thread)}
+    async with anyio.create_task_group() as group:
+        for n in range(tasks):
+            group.start_soon(write, n)
+    lines = mirrored(log)  # each line parses, or this raises
+    assert len(lines) == tasks * per_task and all(line["body"] == big for line in lines)
+    assert {line["sequence_id"] for line in lines} == {f"{n}-{i}" for n in range(tasks) for i in range(per_task)}
 
 
-def test_a_torn_line_does_not_cost_the_entries_after_it(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.jsonl")
-    log.path.write_text('{"time": "2026-01-01T00:00:00", "tool": "delete_seq', encoding="utf-8")
-    deleted = entry("delete_sequence", deletes=True)
-    log.record(deleted)
-    assert log.deletion_of(SEQ) == (deleted, None)
+@pytest.mark.anyio
+async def test_a_large_body_is_kept_as_its_hash_and_size_but_the_before_copy_whole(log: AuditLog) -> None:
+    note = "n" * 100_000
+    before = {"id": SEQ, "name": "Old", "steps": [{"body": "s" * 100_000}]}
+    await log.record(entry("patch_sequence", body={"name": "New", "note": note}, before=before, deletes=True))
+    line = mirrored(log)[0]
+    expected_note = {"omitted": True, "sha256": hashlib.sha256(json.dumps(note).encode()).hexdigest(), "bytes": 100_002}
+    assert line["body"] == {"name": "New", "note": expected_note}
+    assert len(json.dumps(line)) < 2_000 and line["before"]["omitted"] is True
+    deleted, _ = await log.deletion_of(SEQ)
+    assert deleted is not None and deleted.before == before  # what restore needs, in the store
+
+
+@pytest.mark.anyio
+async def test_the_mirror_is_rotated_as_it_grows(log: AuditLog, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mcp_sequences.audit.MIRROR_MAX_BYTES", 1_000)
+    monkeypatch.setattr("mcp_sequences.audit.MIRROR_BACKUPS", 2)
+    for n in range(40):
+        await log.record(entry("patch_sequence", sequence_id=str(n), body={"note": "x" * 200}))
+    assert log.mirror is not None
+    names = sorted(path.name for path in log.mirror.parent.iterdir())
+    assert names == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]
+    assert all(path.stat().st_size < 1_000 + 400 for path in log.mirror.parent.iterdir())
+    assert mirrored(log)[-1]["sequence_id"] == "39"
+
+
+@pytest.mark.anyio
+async def test_renames_in_the_last_day_give_the_name_before_them(log: AuditLog) -> None:
+    await log.record(entry("patch_sequence", body={"status": "paused"}, before={"id": SEQ, "name": "Q1 Outbound"}))
+    await log.record(entry("patch_sequence", body={"name": "zz old"}, before={"id": SEQ, "name": "Q1 Outbound"}))
+    await log.record(entry("update_sequence", body={"name": "safe to delete"}, before={"id": SEQ, "name": "zz old"}))
+    await log.record(entry("patch_sequence", "refused", body={"name": "x"}, before={"id": SEQ, "name": "y"}))
+    assert await log.name_before_renames(SEQ) == "Q1 Outbound"
+    assert await log.name_before_renames(OTHER) is None
+
+
+@pytest.mark.anyio
+async def test_a_store_that_cannot_be_reached_refuses_the_record(log: AuditLog) -> None:
+    await log.store.aclose()
+    with pytest.raises(AuditError, match="audit store unreachable: nothing was sent"):
+        await log.check_writable()
+    with pytest.raises(AuditError, match="could not be written"):
+        await log.record(entry("create_sequence"))
 
 
 # --- through the client ----------------------------------------------------------------------
@@ -207,12 +273,18 @@ async def test_the_api_key_is_never_written(mode: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_delete_whose_copy_cannot_be_kept_is_not_sent(sandbox: Starlette, mode: str, tmp_path: Path) -> None:
+async def test_a_delete_whose_copy_cannot_be_kept_is_not_sent(
+    sandbox: Starlette, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """delete.py: "the record as it was goes to the audit log first, so restore_sequence can bring it back"."""
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    settings = sandbox_settings(delete_policy="allow", audit_log=str(blocker / "audit.jsonl"))
+
+    async def down(self: Store) -> None:
+        raise StoreUnavailable("the SQLite store is down (simulated)")
+
+    settings = sandbox_settings(delete_policy="allow")
     server = build_server(settings, transport=SandboxTransport(sandbox))
     async with Client(server, mode=mode) as client:
-        await fail(client, "delete_sequence", {"id": FIRST_ID})
+        monkeypatch.setattr(SQLiteStore, "ping", down)
+        text = await fail(client, "delete_sequence", {"id": FIRST_ID})
+    assert "audit store unreachable: nothing was sent" in text
     assert sandbox.state.store.get_sequence(FIRST_ID) is not None

@@ -13,6 +13,7 @@ import pytest
 from mcp_sequences.audit import AuditEntry, AuditLog
 from mcp_sequences.files import private_file
 from mcp_sequences.settings import Settings
+from mcp_sequences.store import open_store
 from mcp_sequences.upstream import open_api
 
 
@@ -47,10 +48,15 @@ def test_an_existing_folder_is_left_as_it_is(tmp_path: Path) -> None:
     assert mode(tmp_path) == 0o755
 
 
-def test_the_audit_log_is_created_private(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "data" / "audit.jsonl")
-    log.record(AuditEntry(tool="patch_sequence", method="PATCH", path="/x", outcome="ok"))
-    assert (mode(log.path), mode(log.path.parent)) == (0o600, 0o700)
+@pytest.mark.anyio
+async def test_the_audit_log_and_the_state_store_are_created_private(tmp_path: Path) -> None:
+    store = await open_store(str(tmp_path / "state" / "state.db"))
+    log = AuditLog(store, tmp_path / "data" / "audit.jsonl")
+    await log.record(AuditEntry(tool="patch_sequence", method="PATCH", path="/x", outcome="ok"))
+    await store.aclose()
+    assert log.mirror is not None
+    assert (mode(log.mirror), mode(log.mirror.parent)) == (0o600, 0o700)
+    assert (mode(tmp_path / "state" / "state.db"), mode(tmp_path / "state")) == (0o600, 0o700)
 
 
 @pytest.mark.anyio

@@ -437,17 +437,31 @@ def is_a_delete(request: Any) -> bool:
     return request.method == "DELETE" or (request.method in ("PUT", "PATCH") and body.get("deleted") == "true")
 
 
-def check_guardrails(where: str, outcome: Outcome) -> None:
+def check_guardrails(where: str, outcome: Outcome, audit_log: Path | None = None) -> None:
     """The guardrail oracle: a delete reaches the API only for an unprotected record whose name the
-    person typed (judged here from the sandbox's record, not from what the server showed)."""
+    person typed (judged here from the sandbox's record, not from what the server showed), or, when
+    it was renamed through the server, the name it had before (read here from the audit mirror)."""
     for request in filter(is_a_delete, outcome.sent):
         record = outcome.before or {}
         tags = record.get("tags") if isinstance(record.get("tags"), list) else []
         assert PROTECTED_TAG not in {str(tag).strip().casefold() for tag in tags}, f"{where}: deleted a protected record"
-        name = clean_text(str(record.get("name") or record.get("id"))).strip().casefold()
+        name = renamed_from(audit_log, record) or record.get("name") or record.get("id")
+        name = clean_text(str(name)).strip().casefold()
         assert any(typed.strip().casefold() == name for typed in outcome.typed), (
             f"{where}: {request.method} {request.path} sent, but the person typed {outcome.typed!r}, not {name!r}"
         )
+
+
+def renamed_from(audit_log: Path | None, record: dict[str, Any]) -> str | None:
+    """The name before the first rename of this record that the audit mirror shows, if any."""
+    if audit_log is None or not audit_log.exists():
+        return None
+    for line in map(json.loads, audit_log.read_text(encoding="utf-8").splitlines()):
+        body, before = line.get("body"), line.get("before") or {}
+        renamed = isinstance(body, dict) and "name" in body and body["name"] != before.get("name")
+        if line["outcome"] == "ok" and line["sequence_id"] == str(record.get("id")) and renamed:
+            return before.get("name")
+    return None
 
 
 def check_argument_error(where: str, text: str, known: set[str]) -> None:
@@ -544,7 +558,7 @@ def test_deletes_obey_the_guardrails(mode: str, tmp_path: Path) -> None:
             tool, extra = how
             fuzz.answer = answer
             outcome = fuzz.call(tool, {"id": target} | extra)
-            check_guardrails(f"{tool}({target})", outcome)
+            check_guardrails(f"{tool}({target})", outcome, tmp_path / "audit.jsonl")
             fuzz.deletes_sent += sum(map(is_a_delete, outcome.sent))
             assert fuzz.deletes_sent <= MAX_DELETES, f"{fuzz.deletes_sent} deletes reached the API: over --max-deletes"
 

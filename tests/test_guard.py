@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from mcp_sequences.guard import (
-    DeleteBudget,
     Refused,
     assess,
     cleared_fields,
@@ -13,11 +13,8 @@ from mcp_sequences.guard import (
     marks_deleted,
     typed_correctly,
 )
-from pydantic import ValidationError
-
 from mcp_sequences.models import SequenceFields
 from mcp_sequences.settings import Settings
-from tests.conftest import Clock
 
 RECORD = {
     "id": "s1",
@@ -142,30 +139,3 @@ def test_the_message_says_what_happens_to_what() -> None:
     assert "id s1; status active; 1 step; starts 2026-01-05" in message
     assert "This clears what the sequence has now in: status, steps, tags, startDate." in message
     assert message.endswith("type the sequence's name: Q4 Renewals")
-
-
-def test_the_delete_budget_refills_an_hour_after_each_delete() -> None:
-    clock = Clock(1000.0)
-    budget = DeleteBudget(limit=2, clock=clock)
-    budget.reserve()
-    clock.now += 600
-    budget.reserve()
-    with pytest.raises(Refused, match=r"2 deletes an hour \(--max-deletes\).*about 50 minutes"):
-        budget.check()
-    clock.now += 3000  # the first delete is now an hour old
-    budget.reserve()
-    with pytest.raises(Refused):
-        budget.reserve()
-
-
-def test_a_released_reservation_is_given_back() -> None:
-    budget = DeleteBudget(limit=1)
-    budget.release(budget.reserve())
-    budget.reserve()
-    with pytest.raises(Refused):
-        budget.check()
-
-
-def test_a_zero_budget_refuses_at_once() -> None:
-    with pytest.raises(Refused, match="0 deletes an hour"):
-        DeleteBudget(limit=0).check()

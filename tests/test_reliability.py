@@ -333,7 +333,8 @@ async def test_third_call_past_2_a_minute_is_refused_with_the_wait(sandbox: Star
     assert elapsed < 0.5  # refused, not held
     assert "2 requests a minute" in text
     wait = re.search(r"the next request can go in about (\d+) s", text)
-    assert wait is not None and 55 <= int(wait.group(1)) <= 60, text
+    # Counted in 1 s buckets, the oldest whole (store/base.py): a slot frees after 60 to 61 s.
+    assert wait is not None and 55 <= int(wait.group(1)) <= 61, text
     assert journal(sandbox) == [("GET", SEQUENCES)] * 2
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
+from mcp_sequences.store import SQLiteStore
 from mcp_sequences.transport import (
     PacedTransport,
     PacingExceeded,
@@ -110,35 +112,47 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert max(delays) <= 4.0 and min(delays) >= 0 and len(set(delays)) > 300
 
 
-def test_the_limiter_holds_to_both_windows() -> None:
-    clock = Clock()
-    limiter = RateLimiter(per_minute=3, per_hour=5, clock=clock)
+def limiter(per_minute: int, per_hour: int, clock: Callable[[], float] | None = None) -> RateLimiter:
+    """A limiter counting in a store of its own (the shared stores have their own suite)."""
+    return RateLimiter(SQLiteStore.memory(), "credential", per_minute, per_hour, clock or Clock(1000.0))
+
+
+async def test_the_limiter_holds_to_both_windows() -> None:
+    clock = Clock(0.0)
+    paced = limiter(per_minute=3, per_hour=5, clock=clock)
     for _ in range(3):
-        assert limiter.wait_needed()[0] == 0
-        limiter.record()
-    assert limiter.wait_needed() == (60.0, "3 requests a minute")
+        assert await paced.take() == (0.0, "")
+    # Counted in 1 s buckets, the oldest whole: the first request frees its slot after 61 s.
+    assert await paced.take() == (61.0, "3 requests a minute")
     clock.now = 61
-    limiter.record()
-    limiter.record()
-    wait, limit = limiter.wait_needed()
-    assert limit == "5 requests an hour" and wait == pytest.approx(3600 - 61)
+    assert await paced.take() == (0.0, "")
+    assert await paced.take() == (0.0, "")
+    # Counted in 1 min buckets: the hour's first requests (minute 0) leave the count at 61 min.
+    assert await paced.take() == (pytest.approx(61 * 60 - 61), "5 requests an hour")
+
+
+async def test_a_store_that_cannot_be_reached_still_paces_in_this_process() -> None:
+    broken = SQLiteStore.memory()
+    await broken.aclose()
+    paced = RateLimiter(broken, "credential", 1, 100, Clock(0.0))
+    assert await paced.take() == (0.0, "")
+    assert (await paced.take())[1] == "1 requests a minute"
 
 
 async def test_pacing_refuses_a_wait_longer_than_allowed_and_says_how_long() -> None:
-    limiter = RateLimiter(per_minute=1, per_hour=100)
-    transport = PacedTransport(httpx.MockTransport(Upstream(200)), limiter, max_wait=0.5)
+    transport = PacedTransport(httpx.MockTransport(Upstream(200)), limiter(1, 100), max_wait=0.5)
     async with httpx.AsyncClient(transport=transport) as client:
         await client.get("https://api.test/")
-        with pytest.raises(PacingExceeded, match=r"1 requests a minute.*about 60 s"):
+        with pytest.raises(PacingExceeded, match=r"1 requests a minute.*about 61 s"):
             await client.get("https://api.test/")
 
 
 async def test_pacing_waits_a_short_while_rather_than_refusing() -> None:
-    clock = Clock()
-    limiter = RateLimiter(per_minute=1, per_hour=100, clock=clock)
-    limiter.record()
-    clock.now = 59.8  # the minute's one request was almost a minute ago
-    transport = PacedTransport(httpx.MockTransport(Upstream(200)), limiter, max_wait=1.0)
+    started = time.perf_counter()
+    paced = limiter(1, 100, clock=lambda: 0.0)
+    await paced.take()
+    paced.clock = lambda: 60.8 + time.perf_counter() - started  # the one request frees its slot at 61 s
+    transport = PacedTransport(httpx.MockTransport(Upstream(200)), paced, max_wait=1.0)
     started = time.perf_counter()
     async with httpx.AsyncClient(transport=transport) as client:
         assert (await client.get("https://api.test/")).status_code == 200
@@ -156,11 +170,18 @@ class Listener:
 
 
 async def test_a_pacing_wait_is_announced_with_its_length_and_the_limit() -> None:
-    clock, listener = Clock(), Listener()
-    limiter = RateLimiter(per_minute=1, per_hour=100, clock=clock)
-    limiter.record()
-    clock.now = 59.95  # 0.05 s left of the minute's one request
-    transport = PacedTransport(httpx.MockTransport(Upstream(200)), limiter, max_wait=1.0)
+    listener = Listener()
+
+    class OneWait:
+        """A limiter that holds the first request 0.05 s under a limit of 1 a minute, then lets it go."""
+
+        def __init__(self) -> None:
+            self.answers = [(0.05, "1 requests a minute"), (0.0, "")]
+
+        async def take(self) -> tuple[float, str]:
+            return self.answers.pop(0)
+
+    transport = PacedTransport(httpx.MockTransport(Upstream(200)), OneWait(), max_wait=1.0)  # type: ignore[arg-type]
     token = wait_reporter.set(listener)
     try:
         async with httpx.AsyncClient(transport=transport) as client:

@@ -26,7 +26,7 @@ async def delete_sequence(args: DeleteSequenceArgs, ctx: Context, before: Before
     """Delete a sequence after the person types its name to confirm. Pausing (patch status) is gentler."""
     call = delete_call(args.id)
     if args.dry_run:
-        return planned(call, DeleteResult, verdict(args.KIND, before, {}, ctx), deleted=False, id=args.id)
+        return planned(call, DeleteResult, await verdict(args.KIND, before, {}, ctx), deleted=False, id=args.id)
     await change(ctx, "delete_sequence", args, call, before, answer)
     name = shown_name(before)
     return DeleteResult(deleted=True, id=args.id, **({"name": name} if name else {}))

@@ -12,6 +12,7 @@ would meet (`verdict`), and neither asks nor sends.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -31,6 +32,7 @@ from pydantic import BaseModel, Field
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry, AuditError, Outcome
 from mcp_sequences.client import Call
+from mcp_sequences.confirmations import spend_confirmation
 from mcp_sequences.errors import NotFoundError, OutcomeUnknownError, SequencesError
 from mcp_sequences.guard import (
     Assessment,
@@ -49,6 +51,8 @@ from mcp_sequences.toolkit import ToolArgs, app_state
 from mcp_sequences.tools.reads import SequenceRef
 
 Result = TypeVar("Result", bound=DryRunnable)
+logger = logging.getLogger(__name__)
+CANCELLED_IN_FLIGHT = "cancelled by the client while in flight: it may or may not have been done"
 SENT_AS_IS = "a real call would be sent as is"
 
 
@@ -68,7 +72,7 @@ class ChangeArgs(SequenceRef, WriteArgs):
     def check(self, before: Record, ctx: Context) -> None:
         """Refuse (ArgumentError) what only the current record shows is wrong; before anyone is asked."""
 
-    def change_body(self, before: Record, ctx: Context) -> dict[str, Any] | None:
+    async def change_body(self, before: Record, ctx: Context) -> dict[str, Any] | None:
         """The body the guardrails judge; None when this call changes no existing record."""
         return body(self)
 
@@ -132,8 +136,8 @@ async def ask_person(
         return NoQuestion()
     try:
         args.check(before, ctx)
-        proposed = args.change_body(before, ctx)
-        assessment = judge(args.KIND, before, proposed, ctx) if proposed is not None else None
+        proposed = await args.change_body(before, ctx)
+        assessment = await judge(args.KIND, before, proposed, ctx) if proposed is not None else None
     except (Refused, ArgumentError):
         return NoQuestion()
     if assessment is None:
@@ -143,25 +147,31 @@ async def ask_person(
     why = why_not_ask(ctx)
     if why:
         return CannotAsk(why=why)
-    return Elicit(confirmation_message(args.KIND, before, assessment), TypeTheName)
+    earlier = await earlier_name(assessment, args.id, ctx)
+    return Elicit(confirmation_message(args.KIND, before, assessment, earlier), TypeTheName)
+
+
+async def earlier_name(assessment: Assessment, sequence_id: str, ctx: Context) -> str | None:
+    """For a delete: the name before renames made through this server in the last day, if any."""
+    return await app_state(ctx).audit.name_before_renames(sequence_id) if assessment.deletes else None
 
 
 Before = Annotated[Record, Resolve(fetch_before)]
 Answer = Annotated[ElicitationResult[TypeTheName], Resolve(ask_person)]
 
 
-def judge(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> Assessment:
+async def judge(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> Assessment:
     state = app_state(ctx)
     assessment = assess(kind, before, change, state.settings, current_delete_policy(state.settings))
     if assessment.deletes:
-        state.budget.check()
+        await state.budget.check()
     return assessment
 
 
-def verdict(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> str:
+async def verdict(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> str:
     """What a real call would meet, in words, for a dry run."""
     try:
-        assessment = judge(kind, before, change, ctx)
+        assessment = await judge(kind, before, change, ctx)
     except Refused as refusal:
         return f"a real call would be refused: {refusal}"
     if not assessment.needs_yes:
@@ -186,7 +196,9 @@ def why_not_ask(ctx: Context) -> str | None:
     return None
 
 
-def require_yes(answer: ElicitationResult[Any], before: Record, assessment: Assessment) -> None:
+def require_yes(
+    answer: ElicitationResult[Any], before: Record, assessment: Assessment, earlier: str | None = None
+) -> None:
     """Only the sequence's name, typed by the person, is a yes."""
     verb = "delete" if assessment.deletes else "change"
     if isinstance(answer, DeclinedElicitation):
@@ -199,7 +211,7 @@ def require_yes(answer: ElicitationResult[Any], before: Record, assessment: Asse
         raise Refused(f"{data.why}. {_without_asking(assessment)}")
     if not isinstance(data, TypeTheName):
         raise Refused(f"the person was not asked to confirm the change to {describe(before)}; call again")
-    if not typed_correctly(data.name, before):
+    if not typed_correctly(data.name, before, earlier):
         raise Refused(f"the name typed does not match {describe(before)}")
 
 
@@ -224,37 +236,41 @@ class Attempt:
     before: Record | None = None
     deletes: bool = False
 
-    def refuse(self, refusal: Refused, verb: str = "changed") -> Refused:
-        """Record a refusal; the error to raise says nothing was done, and why."""
-        self.record("refused", detail=str(refusal))
+    async def refuse(self, refusal: Refused, verb: str = "changed") -> Refused:
+        """Record a refusal; the error to raise says nothing was done, and why (even when unrecorded)."""
+        try:
+            await self.record("refused", detail=str(refusal))
+        except AuditError as exc:
+            logger.error("a refusal of %s went unrecorded: %s", self.tool, exc)
         return Refused(f"Nothing was {verb}: {refusal}.")
 
     async def send(self, *, new_id: bool = False) -> Any:
         """Send, then record the outcome. With `new_id`, the line names the id the API gave."""
         audit = app_state(self.ctx).audit
         try:
-            audit.check_writable()
+            await audit.check_writable()
         except AuditError as exc:  # no record, no write: a delete must stay restorable
             raise Refused(f"Nothing was sent: {exc}") from exc
         try:
             raw = await app_state(self.ctx).api.send(self.call)
         except OutcomeUnknownError as exc:
-            self.record("unknown", detail=str(exc))
+            await self.record("unknown", detail=str(exc))
             raise
         except SequencesError as exc:
-            self.record("failed", detail=str(exc))
+            await self.record("failed", detail=str(exc))
             raise
         except anyio.get_cancelled_exc_class():
-            self.record("unknown", detail="cancelled by the client while in flight: it may or may not have been done")
+            with anyio.CancelScope(shield=True):  # the record must be written even as the call is cancelled
+                await self.record("unknown", detail=CANCELLED_IN_FLIGHT)
             raise
         created = record_id(shaping.record(raw)) if new_id else None
-        self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
+        await self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
         return raw
 
-    def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
-        """One audit line; a create, which had no id before, is filed under the id it was given."""
+    async def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
+        """One audit record; a create, which had no id before, is filed under the id it was given."""
         sequence_id = self.sequence_id if created is None else self.sequence_id or str(created)
-        app_state(self.ctx).audit.record(
+        await app_state(self.ctx).audit.record(
             AuditEntry(
                 tool=self.tool,
                 sequence_id=sequence_id,
@@ -275,15 +291,16 @@ async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: 
     budget = app_state(ctx).budget
     attempt = Attempt(ctx, tool, call, args.id, before, deletes=is_delete(args.KIND, call.body or {}))
     try:
-        assessment = judge(args.KIND, before, call.body or {}, ctx)
+        await spend_confirmation(ctx)
+        assessment = await judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
-            require_yes(answer, before, assessment)
-        reservation = budget.reserve() if assessment.deletes else None
+            require_yes(answer, before, assessment, await earlier_name(assessment, args.id, ctx))
+        reservation = await budget.reserve() if assessment.deletes else None
     except Refused as refusal:
-        raise attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
+        raise await attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
     try:
         return await attempt.send()
     except (SequencesError, Refused):
         if reservation is not None:  # a delete the API refused does not count against the hour
-            budget.release(reservation)
+            await budget.release(reservation)
         raise

@@ -157,7 +157,7 @@ def _empty_hint(query: ListSequencesArgs, items: list[dict[str, Any]]) -> str | 
 
 async def restorable_page(query: ListSequencesArgs, skip: int, ctx: Context) -> SequencePage:
     """Deletions this server made and has not undone, newest first, from the audit log."""
-    deletions = [(entry, restored) for entry, restored in app_state(ctx).audit.deletions() if restored is None]
+    deletions = [(entry, restored) for entry, restored in await app_state(ctx).audit.deletions() if restored is None]
     start = (query.page - 1) * query.limit
     chosen = deletions[start : start + query.limit][skip:]
     items = [shaping.summary(entry.before or {}) | _deletion_facts(entry) for entry, _ in chosen]

@@ -15,6 +15,7 @@ from mcp.server.mcpserver import Context
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry
 from mcp_sequences.client import Call, create_call, replace_call
+from mcp_sequences.errors import OutcomeUnknownError, SequencesError
 from mcp_sequences.guard import Kind, Refused, describe
 from mcp_sequences.models import RestoreResult
 from mcp_sequences.records import Record, View
@@ -29,9 +30,9 @@ class RestoreSequenceArgs(ChangeArgs):
     KIND: ClassVar[Kind] = "replace"
     MAY_BE_GONE: ClassVar[bool] = True
 
-    def change_body(self, before: Record, ctx: Context) -> dict[str, Any] | None:
+    async def change_body(self, before: Record, ctx: Context) -> dict[str, Any] | None:
         """Only an in-place restore changes an existing record; the person may have to confirm it."""
-        deleted, restored = app_state(ctx).audit.deletion_of(self.id)
+        deleted, restored = await app_state(ctx).audit.deletion_of(self.id)
         if not before or not View.of(before).deleted or deleted is None or restored is not None:
             return None
         return restorable(deleted.before or {})
@@ -40,16 +41,25 @@ class RestoreSequenceArgs(ChangeArgs):
 @tool("Restore a deleted sequence")
 async def restore_sequence(args: RestoreSequenceArgs, ctx: Context, before: Before, answer: Answer) -> RestoreResult:
     """Bring back a sequence this server deleted (list_sequences restorable=true), once; it may get a new id."""
-    async with app_state(ctx).restore_lock:  # check-then-write must not interleave within this process
-        snapshot = restorable(_deletion(ctx, args.id).before or {})
-        in_place = bool(before)
-        if in_place and not View.of(before).deleted:
-            raise _refuse(ctx, args.id, f"{describe(before)} is no longer deleted; restoring would overwrite it")
-        call = replace_call(args.id, snapshot) if in_place else create_call(snapshot)
-        if args.dry_run:
-            judged = verdict(args.KIND, before, snapshot, ctx) if in_place else "a real call would be sent as is"
-            return planned(call, RestoreResult, judged, restored_from=args.id, in_place=in_place)
+    deleted = await _deletion(ctx, args.id)
+    snapshot = restorable(deleted.before or {})
+    in_place = bool(before)
+    if in_place and not View.of(before).deleted:
+        raise await _refuse(ctx, args.id, f"{describe(before)} is no longer deleted; restoring would overwrite it")
+    call = replace_call(args.id, snapshot) if in_place else create_call(snapshot)
+    if args.dry_run:
+        judged = await verdict(args.KIND, before, snapshot, ctx) if in_place else "a real call would be sent as is"
+        return planned(call, RestoreResult, judged, restored_from=args.id, in_place=in_place)
+    audit = app_state(ctx).audit
+    if not await audit.claim_restore(deleted):  # one restore per delete, across every replica
+        raise await _refuse(ctx, args.id, f"sequence {args.id!r} is being restored by another call right now")
+    try:
         raw = await _send(ctx, args, call, before, answer)
+    except OutcomeUnknownError:
+        raise  # it may have happened: the claim stays, so it is not done twice
+    except (SequencesError, Refused):
+        await audit.release_restore(deleted)  # it did not happen: the delete can still be undone
+        raise
     restored = shaping.shown(shaping.record(raw, args.id if in_place else None))
     return RestoreResult(restored_from=args.id, in_place=in_place, sequence=restored)
 
@@ -64,20 +74,20 @@ def restorable(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in snapshot.items() if key not in ASSIGNED_BY_API} | {"deleted": "false"}
 
 
-def _deletion(ctx: Context, sequence_id: str) -> AuditEntry:
+async def _deletion(ctx: Context, sequence_id: str) -> AuditEntry:
     """The delete to undo; a restore that cannot be done is refused, and audited as such."""
-    deleted, restored = app_state(ctx).audit.deletion_of(sequence_id)
+    deleted, restored = await app_state(ctx).audit.deletion_of(sequence_id)
     if deleted is None:
         reason = (
             f"the audit log has no delete of sequence {sequence_id!r}: only sequences deleted through this "
-            "server (with this --audit-log) can be restored; list_sequences restorable=true lists them"
+            "server (with this --state-url) can be restored; list_sequences restorable=true lists them"
         )
     elif restored is not None:
         reason = f"sequence {sequence_id!r} was already restored at {restored.time} ({restored.detail or 'in place'})"
     else:
         return deleted
-    raise _refuse(ctx, sequence_id, reason)
+    raise await _refuse(ctx, sequence_id, reason)
 
 
-def _refuse(ctx: Context, sequence_id: str, reason: str) -> Refused:
-    return Attempt(ctx, "restore_sequence", create_call({}), sequence_id).refuse(Refused(reason), "restored")
+async def _refuse(ctx: Context, sequence_id: str, reason: str) -> Refused:
+    return await Attempt(ctx, "restore_sequence", create_call({}), sequence_id).refuse(Refused(reason), "restored")

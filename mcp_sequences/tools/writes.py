@@ -97,7 +97,7 @@ async def _write(
     before, answer = resolved
     args.check(before, ctx)
     if args.dry_run:
-        return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
+        return planned(call, WrittenSequence, await verdict(args.KIND, before, body(args), ctx))
     raw = await change(ctx, tool, args, call, before, answer)
     return WrittenSequence(sequence=shaping.shown(shaping.record(raw, args.id)))
 
