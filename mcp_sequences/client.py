@@ -29,6 +29,7 @@ from mcp_sequences.errors import (
     ThrottledError,
     error_for_status,
 )
+from mcp_sequences.operations.metrics import MeteredTransport, Metrics
 from mcp_sequences.settings import Settings
 from mcp_sequences.transport import (
     DEADLINE,
@@ -62,11 +63,17 @@ def check_id(sequence_id: str) -> str:
 
 
 def make_http_client(
-    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy = DEFAULT_RETRY
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    metrics: Metrics | None = None,
 ) -> httpx.AsyncClient:
-    """The process's one upstream client: pooled, paced, retried, bounded, authenticated."""
+    """The process's one upstream client: pooled, paced, (metered,) retried, bounded, authenticated."""
     network = transport or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=MAX_CONNECTIONS))
     limiter = RateLimiter(settings.rate_per_minute, settings.rate_per_hour)
+    attempts: httpx.AsyncBaseTransport = PacedTransport(network, limiter, settings.max_rate_wait)
+    if metrics is not None:
+        attempts = MeteredTransport(attempts, metrics)
     headers = {"Accept": "application/json", "User-Agent": f"mcp-sequences/{__version__}"}
     if settings.api_key is not None:
         headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
@@ -75,7 +82,7 @@ def make_http_client(
         headers=headers,
         auth=_sign_in(settings),
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        transport=RetryTransport(PacedTransport(network, limiter, settings.max_rate_wait), retry),
+        transport=RetryTransport(attempts, retry),
     )
 
 

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
@@ -17,12 +18,15 @@ from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.guard import DeleteBudget
 from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
+from mcp_sequences.operations.metrics import Metrics
+from mcp_sequences.operations.readiness import Cached, Readiness
+from mcp_sequences.operations.routes import add_routes
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
-from mcp_sequences.upstream import open_api
+from mcp_sequences.upstream import open_api, reachable
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +35,8 @@ MCP_PATH = "/mcp"
 LOOPBACK_INTERFACES = ("127.0.0.1", "localhost", "::1")
 # A person has this long to answer a confirmation before its sealed state is refused.
 STATE_TTL = 300.0
+# /readyz asks the API at most this often (seconds): probes must not eat the rate budget.
+UPSTREAM_CHECK_TTL = 10.0
 INSTRUCTIONS = """\
 Tools for the Sequences of the iCloudReady CRM: multi-step outreach cadences (emails, calls, tasks) \
 with a schedule, an owner and enrolled contacts. Find ids with list_sequences; read one with \
@@ -48,14 +54,20 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
             settings.max_deletes,
         )
 
+    metrics, readiness = Metrics(), Readiness()
+
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
+            api = await open_api(settings, stack, transport, metrics)
+            readiness.add("upstream", Cached(lambda: reachable(api), UPSTREAM_CHECK_TTL))
             yield AppState(
-                api=await open_api(settings, stack, transport),
+                api=api,
                 settings=settings,
                 audit=AuditLog(settings.audit_log),
                 budget=DeleteBudget(settings.max_deletes),
+                metrics=metrics,
+                readiness=readiness,
             )
 
     server: MCPServer = MCPServer(
@@ -70,6 +82,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
         **http_auth(settings),
     )
     add_resources(server)
+    add_routes(server, readiness, metrics if settings.metrics else None)
     for prompt in load_prompts():
         server.add_prompt(prompt)
     return server
@@ -131,10 +144,7 @@ def serve(settings: Settings) -> None:
         logger.warning("listening on %s: %s", settings.host, warning)
     # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
     sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{settings.port}{MCP_PATH}\n")
-    server.run(
-        "streamable-http",
-        host=settings.host,
-        port=settings.port,
+    app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=settings.stateless,
         stateless_http=settings.stateless,
@@ -144,3 +154,12 @@ def serve(settings: Settings) -> None:
             allowed_origins=settings.allowed_origins,
         ),
     )
+    # uvicorn on SIGTERM/SIGINT: stop accepting, let requests in flight finish (bounded), then shut down.
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=settings.shutdown_timeout,
+    )
+    uvicorn.Server(config).run()

@@ -34,6 +34,8 @@ RETRY_AFTER_CAP = 30.0  # a longer Retry-After is not waited for: the caller is 
 MINUTE, HOUR = 60.0, 3600.0
 # Request extension: the time.monotonic() by which the whole call must be done; no retry waits past it.
 DEADLINE = "mcp_sequences.deadline"
+# Request extension set by PacedTransport: seconds this attempt was held back by the rate limiter.
+PACED_WAIT = "mcp_sequences.paced_wait"
 
 
 class PacingExceeded(Exception):
@@ -165,6 +167,7 @@ class PacedTransport(httpx.AsyncBaseTransport):
             wait, limit = self.limiter.wait_needed()
             if wait > self.max_wait:
                 raise PacingExceeded(wait, limit)
+            request.extensions[PACED_WAIT] = max(wait, 0.0)
             if wait > 0:
                 logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, wait)
                 await anyio.sleep(wait)

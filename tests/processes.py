@@ -140,3 +140,17 @@ def serving(folder: Path, *flags: str, **env: str) -> Iterator[HttpServer]:
     with launched(server):
         server.wait_until_listening()
         yield server
+
+
+@dataclass
+class ApiServer(HttpServer):
+    """An HTTP server process for a real API at `base_url` (a stand-in on 127.0.0.1), not the sandbox."""
+
+    base_url: str = ""
+
+    def command(self, *flags: str) -> list[str]:
+        return [*SERVE[:-1], "--audit-log", str(self.audit_log), *flags]
+
+    def start(self) -> None:
+        self.env = {"ICLOUDREADY_BASE_URL": self.base_url, "ICLOUDREADY_API_KEY": "stand-in-key"} | self.env
+        super().start()

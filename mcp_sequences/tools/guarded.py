@@ -124,6 +124,8 @@ async def ask_person(
     why = why_not_ask(ctx)
     if why:
         return CannotAsk(why=why)
+    if not ctx.input_responses:  # not the 2026-07-28 retry that brings the answer to this same question
+        app_state(ctx).metrics.confirmation("asked")
     return Elicit(confirmation_message(args.KIND, before, assessment), TypeTheName)
 
 
@@ -183,6 +185,18 @@ def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str) -> 
         raise Refused(f"the name typed does not match {describe(before)}")
 
 
+def confirm(ctx: Context, answer: ElicitationResult[Any], before: Sequence, verb: str) -> None:
+    """`require_yes`, counted: the answer of a person who was asked is confirmed or refused."""
+    asked = not isinstance(getattr(answer, "data", None), CannotAsk | NoQuestion)
+    try:
+        require_yes(answer, before, verb)
+    except Refused:
+        if asked:
+            app_state(ctx).metrics.confirmation("refused")
+        raise
+    app_state(ctx).metrics.confirmation("confirmed")
+
+
 @dataclass
 class Attempt:
     """One write on its way to the API, and the audit line that records what became of it."""
@@ -219,6 +233,7 @@ class Attempt:
             raise
         created = shaping.sequence(raw).id if new_id else None
         self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
+        app_state(self.ctx).metrics.written(self.tool, self.deletes)
         return raw
 
     def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
@@ -248,7 +263,7 @@ async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: 
     try:
         assessment = judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
-            require_yes(answer, before, "delete" if assessment.deletes else "change")
+            confirm(ctx, answer, before, "delete" if assessment.deletes else "change")
         reservation = budget.reserve() if assessment.deletes else None
     except Refused as refusal:
         raise attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal
