@@ -90,16 +90,22 @@ class AuditLog:
 
     def deletion_of(self, sequence_id: str) -> tuple[AuditEntry | None, AuditEntry | None]:
         """The last successful delete of this id, and the restore that already undid it, if any."""
-        deleted: AuditEntry | None = None
-        restored: AuditEntry | None = None
+        return self._deletions().get(sequence_id, (None, None))
+
+    def deletions(self) -> list[tuple[AuditEntry, AuditEntry | None]]:
+        """The last delete of each sequence with the restore that undid it, if any; newest first."""
+        return sorted(self._deletions().values(), key=lambda pair: pair[0].time, reverse=True)  # type: ignore[arg-type, return-value]
+
+    def _deletions(self) -> dict[str, tuple[AuditEntry | None, AuditEntry | None]]:
+        found: dict[str, tuple[AuditEntry | None, AuditEntry | None]] = {}
         for entry in self.entries():
-            if entry.sequence_id != sequence_id or entry.outcome != "ok":
+            if entry.sequence_id is None or entry.outcome != "ok":
                 continue
             if entry.deletes and entry.before is not None:
-                deleted, restored = entry, None
-            elif entry.tool == "restore_sequence" and deleted is not None:
-                restored = entry
-        return deleted, restored
+                found[entry.sequence_id] = (entry, None)
+            elif entry.tool == "restore_sequence" and entry.sequence_id in found:
+                found[entry.sequence_id] = (found[entry.sequence_id][0], entry)
+        return found
 
 
 def _parse(line: str, number: int, path: Path) -> AuditEntry | None:

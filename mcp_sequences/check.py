@@ -19,12 +19,16 @@ from mcp_sequences.errors import (
     SignInFailedError,
 )
 from mcp_sequences.settings import Settings
-from mcp_sequences.shaping import sequence_page
+from mcp_sequences.shaping import ListAnswer
 from mcp_sequences.upstream import open_api
 
 NO_CREDENTIALS = (
     "FAILED: no credentials. Set ICLOUDREADY_API_KEY, or ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD "
     "(or try the built-in sandbox with --sandbox)."
+)
+UNRECOGNISED = (
+    "FAILED: the API answered, but not with a list of sequences this server recognises; "
+    "check ICLOUDREADY_BASE_URL (the tools would pass such answers on as sent)."
 )
 VERDICTS: tuple[tuple[type[SequencesError], str], ...] = (
     (AuthenticationError, "FAILED: the API refused the credentials."),
@@ -45,10 +49,12 @@ async def check(settings: Settings) -> tuple[bool, str]:
     try:
         async with AsyncExitStack() as stack:
             api = await open_api(settings, stack)
-            page = sequence_page(await api.list({"limit": 1, "page": 1}), page=1, limit=1)
+            answer = ListAnswer(await api.list({"limit": 1, "page": 1}))
     except SequencesError as exc:
         verdict = next(text for kind, text in VERDICTS if isinstance(exc, kind))
         return False, f"{verdict}\n{exc}\n(checked {where}, {how})"
     took = (time.perf_counter() - started) * 1000
-    total = f"{page.total} sequences" if page.total is not None else "sequences listed"
+    if answer.note is not None:
+        return False, f"{UNRECOGNISED}\n(checked {where}, {how})"
+    total = f"{answer.total()} sequences" if answer.total() is not None else "sequences listed"
     return True, f"OK: {where} answered in {took:.0f} ms ({how}); {total}."

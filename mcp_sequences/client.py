@@ -44,7 +44,7 @@ from mcp_sequences.transport import (
 )
 
 SEQUENCES = "/api/v2/sequences"
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+ID_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 _ID_RE = re.compile(ID_PATTERN)
 RESERVED_IDS = frozenset({"activity", "deleted"})
 MAX_CONNECTIONS = 20

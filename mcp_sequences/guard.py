@@ -22,12 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mcp_sequences.models import Sequence, SequenceFields
+from mcp_sequences.models import SequenceFields
+from mcp_sequences.records import Record, View, flag, scalar_text, texts
+from mcp_sequences.sanitize import clean_text
 from mcp_sequences.settings import Settings
 
 Kind = Literal["delete", "replace", "patch"]
 HOUR = 3600.0
-GUARDED_FIELDS = ("status", "deleted")
 EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
@@ -44,7 +45,7 @@ class Assessment:
     needs_yes: bool
 
 
-def assess(kind: Kind, before: Sequence, body: dict[str, Any], settings: Settings) -> Assessment:
+def assess(kind: Kind, before: Record, body: dict[str, Any], settings: Settings) -> Assessment:
     """Judge a write against the record as it is now; raises Refused when a rule forbids it."""
     deletes = is_delete(kind, body)
     rule = protection(before, settings)
@@ -67,72 +68,86 @@ def is_delete(kind: Kind, body: dict[str, Any]) -> bool:
     return kind == "delete" or marks_deleted(body)
 
 
-def protection(record: Sequence, settings: Settings) -> str | None:
+def protection(record: Record, settings: Settings) -> str | None:
     """The rule that protects this record, in words, or None (tags and statuses match in any case)."""
-    tags = protecting_tags(record.tags, settings)
+    tags = protecting_tags(record.get("tags"), settings)
     if tags:
         return f"tag {tags[0]!r}, --protect-tag"
-    if record.status is not None and _fold(record.status) in {_fold(s) for s in settings.protect_status}:
-        return f"status {record.status!r}, --protect-status"
+    status = View.of(record).status
+    if status is not None and _fold(status) in {_fold(s) for s in settings.protect_status}:
+        return f"status {status!r}, --protect-status"
     return None
 
 
 def protecting_tags(tags: Any, settings: Settings) -> list[str]:
     protected = {_fold(tag) for tag in settings.protect_tag}
-    return sorted(tag for tag in tags or () if isinstance(tag, str) and _fold(tag) in protected)
+    return sorted(tag for tag in texts(tags) if _fold(tag) in protected)
 
 
 def _fold(text: str) -> str:
-    return text.strip().casefold()
+    """Compare as a person reads: letter case, surrounding space and invisible characters do not count."""
+    return clean_text(text).strip().casefold()
 
 
-def protected_changes(kind: Kind, before: Sequence, body: dict[str, Any], settings: Settings) -> list[str]:
+def protected_changes(kind: Kind, before: Record, body: dict[str, Any], settings: Settings) -> list[str]:
     """The guarded fields this write would change; PUT changes every field it leaves out."""
-    now = before.model_dump()
-    changed = [
-        name for name in GUARDED_FIELDS if (kind == "replace" or name in body) and body.get(name) != now.get(name)
-    ]
-    if kind == "replace" or "tags" in body:
+    touched = body.keys() if kind == "patch" else {"status", "deleted", "tags"}
+    changed = []
+    if "status" in touched and _status(body.get("status")) != _status(before.get("status")):
+        changed.append("status")
+    if "deleted" in touched and (flag(body.get("deleted")) is True) != View.of(before).deleted:
+        changed.append("deleted")
+    if "tags" in touched:
         kept = {_fold(tag) for tag in protecting_tags(body.get("tags"), settings)}
         changed += [
-            f"protecting tag {tag!r}" for tag in protecting_tags(before.tags, settings) if _fold(tag) not in kept
+            f"protecting tag {tag!r}" for tag in protecting_tags(before.get("tags"), settings) if _fold(tag) not in kept
         ]
     return changed
 
 
-def cleared_fields(kind: Kind, before: Sequence, body: dict[str, Any]) -> tuple[str, ...]:
+def _status(value: Any) -> str | None:
+    text = scalar_text(value)
+    return _fold(text) if text is not None else None
+
+
+def cleared_fields(kind: Kind, before: Record, body: dict[str, Any]) -> tuple[str, ...]:
     """Documented fields the record has data in that this write would empty.
 
     A PUT empties every field it leaves out; PUT and PATCH alike empty a field sent as null, "",
     [] or {}. The deleted flag is the delete rules' business, not data.
     """
-    now = before.model_dump(by_alias=True)
     return tuple(
         name
         for name in SequenceFields.model_fields
         if name != "deleted"
-        and now.get(name) not in EMPTY
+        and before.get(name) not in EMPTY
         and (body.get(name) in EMPTY if name in body else kind == "replace")
     )
 
 
-def describe(record: Sequence) -> str:
-    return f"sequence {record.name or '(unnamed)'!r} (id {record.id})"
+def shown_name(record: Record) -> str | None:
+    """The name as the person sees it: invisible and bidi characters removed, then trimmed."""
+    name = View.of(record).name
+    return clean_text(name).strip() or None if name is not None else None
 
 
-def confirmation_text(record: Sequence) -> str:
-    """What the person must type back: the name, or the id of an unnamed sequence."""
-    return record.name.strip() if record.name and record.name.strip() else str(record.id)
+def describe(record: Record) -> str:
+    return f"sequence {shown_name(record) or '(unnamed)'!r} (id {View.of(record).id})"
 
 
-def typed_correctly(typed: str, record: Sequence) -> bool:
-    return typed.strip().casefold() == confirmation_text(record).casefold()
+def confirmation_text(record: Record) -> str:
+    """What the person must type back: the name as shown, or the id of an unnamed sequence."""
+    return shown_name(record) or str(View.of(record).id)
 
 
-def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment) -> str:
+def typed_correctly(typed: str, record: Record) -> bool:
+    return _fold(typed) == _fold(confirmation_text(record))
+
+
+def confirmation_message(kind: Kind, record: Record, assessment: Assessment) -> str:
     """The question the person sees: what will happen, to what, and how to say yes."""
     action = "DELETE" if assessment.deletes else "CLEAR DATA IN" if kind == "patch" else "REPLACE"
-    lines = [f"{action} the sequence {record.name or '(unnamed)'!r}?", _facts(record)]
+    lines = [f"{action} the sequence {shown_name(record) or '(unnamed)'!r}?", _facts(View.of(record))]
     if assessment.clears:
         lines.append(f"This clears what the sequence has now in: {', '.join(assessment.clears)}.")
     if assessment.deletes:
@@ -141,20 +156,16 @@ def confirmation_message(kind: Kind, record: Sequence, assessment: Assessment) -
     return "\n".join(lines)
 
 
-def _facts(record: Sequence) -> str:
-    facts = [f"id {record.id}", f"status {record.status or 'unknown'}"]
-    facts += [_count(items, noun) for items, noun in ((record.steps, "step"), (record.contacts, "contact")) if items]
-    dates = [f"{label} {value}" for label, value in (("starts", record.startDate), ("ends", record.endDate)) if value]
-    dates += [
-        f"{label} {value[:10]}"
-        for label, value in (("created", record.createdAt), ("updated", record.updatedAt))
-        if value
-    ]
-    return "; ".join(facts + dates)
+def _facts(view: View) -> str:
+    facts = [f"id {view.id}", f"status {clean_text(view.status or 'unknown')}"]
+    facts += [_count(count, noun) for count, noun in ((view.steps, "step"), (view.contacts, "contact")) if count]
+    dated = (("starts", view.start), ("ends", view.end), ("created", view.created), ("updated", view.updated))
+    facts += [f"{label} {clean_text(value)[:10]}" for label, value in dated if value]
+    return "; ".join(facts)
 
 
-def _count(items: list[Any], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass

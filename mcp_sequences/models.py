@@ -1,22 +1,39 @@
-"""Pydantic models of a sequence: the tools' input and output schemas are generated from these.
+"""Pydantic models behind the tools' schemas: strict about what we send, open about what we receive.
 
-The API documents the sequence's top-level fields and nothing below them, so the sub-shapes
-(step, owner, schedule, contact, sender) type the keys the domain makes clear and keep any others.
-Output models keep every field the API returns, documented or not.
+Inputs type and check every documented field of a sequence (the API reference lists them, but
+nothing below them): a bad date, a blank name or an unknown spelling of `deleted` is refused
+before anything is sent. Sub-objects (steps, schedule, owner, sender, contacts) type the keys the
+domain makes clear and let others through to `keys.py`, which accepts a key the API itself
+returned and refuses a likely typo.
+
+Outputs promise only their top-level shape. A sequence is the JSON object the API sent, passed
+on whole (`records.py` reads facts from it tolerantly), so no answer can fail for its shape.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-# The API's ids are strings; some deployments return numbers. Both are passed on as they came.
-IdValue = str | int
-
+from mcp_sequences.records import FALSE_WORDS, TRUE_WORDS, flag
 
 # Deeper than any real sequence or activity; deep enough that pydantic and JSON never recurse out.
 MAX_NESTING = 32
+MAX_NAME_CHARS = 200
+
+
+class ArgumentError(ValueError):
+    """Arguments a tool refuses after its schema accepted them (it took context: a record, a cursor).
+
+    Each problem is (where, what is wrong), e.g. ("steps.0.subjet", "unknown key; did you mean subject?").
+    """
+
+    def __init__(self, *problems: tuple[str, str]) -> None:
+        super().__init__("; ".join(f"{where}: {what}" for where, what in problems))
+        self.problems = problems
 
 
 def nesting(value: Any) -> int:
@@ -31,178 +48,214 @@ def nesting(value: Any) -> int:
     return deepest
 
 
-# `deleted` is a string in the API. Models spell it many ways; what is sent is always the canonical
-# "true"/"false", so the guardrails judge exactly what the API will receive.
-TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})
-FALSE_WORDS = frozenset({"false", "0", "no", "n", "off"})
+def _no_bool(value: Any) -> Any:
+    """JSON true is not the number 1: pydantic would read it so, and send 1."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
 
 
-def _canonical_flag(value: Any) -> Any:
-    text = str(value).strip().lower() if isinstance(value, bool | str) else None
-    if text in TRUE_WORDS:
-        return "true"
-    return "false" if text in FALSE_WORDS else value
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _iso_date(value: str) -> str:
+    """YYYY-MM-DD, or a full ISO 8601 date-time; sent exactly as given."""
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date, YYYY-MM-DD (e.g. 2026-01-15)") from None
+    return value
+
+
+def check_dates(body: dict[str, Any], before: dict[str, Any] | None = None) -> None:
+    """Refuse an end before the start, taking a date left out of a PATCH from the record."""
+    start, end = (body.get(key, (before or {}).get(key)) for key in ("startDate", "endDate"))
+    if isinstance(start, str) and isinstance(end, str) and _is_date(start[:10]) and _is_date(end[:10]) and end < start:
+        raise ArgumentError(("endDate", f"{end} is before startDate {start}"))
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _known_flag(value: Any) -> str:
+    """Only the known words: anything else might be read as either, so it is refused, not guessed."""
+    truth = flag(value) if isinstance(value, bool | str | int) else None
+    if truth is None:
+        words = "/".join(sorted(TRUE_WORDS | FALSE_WORDS))
+        raise ValueError(f"must be true or false (also accepted: {words})")
+    return "true" if truth else "false"
+
+
+def checked(pattern: str, expected: str) -> AfterValidator:
+    """A format check that is enforced but not spelled out in the schema: regexes cost the model tokens."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"must be {expected}")
+        return value
+
+    return AfterValidator(check)
+
+
+def at_most(chars: int) -> AfterValidator:
+    return checked(rf"(?s).{{0,{chars}}}", f"at most {chars} characters")
+
+
+def count(minimum: int = 0, maximum: int | None = None) -> Any:
+    """A whole number in range; JSON true is not 1."""
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_no_bool)]
+
+
+Count = count()
+Name = Annotated[str, at_most(MAX_NAME_CHARS), AfterValidator(_not_blank)]
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+Time = Annotated[str, checked(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", "a time of day, HH:MM")]
+Email = Annotated[str, checked(r"[^@\s]+@[^@\s]+", "an email address")]
+IdValue = str | int
+# `deleted` is a string in the API; what is sent is always "true" or "false", so the guardrails
+# judge exactly what the API will receive.
+DeletedFlag = Annotated[str, BeforeValidator(_known_flag)]
 
 
 class Open(BaseModel):
-    """A sub-object of the API: known keys are typed, unknown keys are kept."""
+    """A sub-object: known keys are typed; other keys pass to the key check (keys.py)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 class Step(Open):
-    """One step of a sequence."""
-
-    order: int | None = Field(None, ge=0, description="Position of the step in the sequence, starting at 1.")
-    type: str | None = Field(None, description="Kind of step, e.g. email, call, task, linkedin.")
-    delayDays: int | None = Field(None, ge=0, description="Days to wait after the previous step before this one.")
-    subject: str | None = Field(None, description="Email subject line, for email steps.")
-    template: str | None = Field(None, description="Id or name of the email template this step sends.")
-    body: str | None = Field(None, description="Text of the message or instructions for the step.")
+    order: Count | None = None
+    type: str | None = Field(None, description="email, call, task, linkedin")
+    delayDays: Count | None = Field(None, description="days after the previous step")
+    subject: str | None = None
+    template: str | None = None
+    body: str | None = None
 
 
 class Person(Open):
-    """A user of the CRM, e.g. the sequence's owner."""
-
-    id: IdValue | None = Field(None, description="User id in the CRM.")
-    name: str | None = Field(None, description="Full name.")
-    email: str | None = Field(None, description="Email address.")
+    id: IdValue | None = None
+    name: str | None = None
+    email: Email | None = None
 
 
 class Sender(Open):
-    """The address the sequence's emails are sent from."""
-
-    name: str | None = Field(None, description="Display name shown to recipients.")
-    email: str | None = Field(None, description="Sending email address.")
+    name: str | None = None
+    email: Email | None = None
 
 
 class Schedule(Open):
-    """When the sequence is allowed to send."""
-
-    timezone: str | None = Field(None, description="IANA time zone, e.g. America/New_York.")
-    days: list[str] | None = Field(None, description="Weekdays it sends on, e.g. ['mon','tue','wed','thu','fri'].")
-    startTime: str | None = Field(None, description="Earliest local send time, HH:MM.")
-    endTime: str | None = Field(None, description="Latest local send time, HH:MM.")
+    timezone: str | None = Field(None, description="IANA")
+    days: list[str] | None = Field(None, description="e.g. ['mon','tue']")
+    startTime: Time | None = Field(None, description="HH:MM")
+    endTime: Time | None = Field(None, description="HH:MM")
 
 
 class Contact(Open):
-    """A person enrolled in the sequence."""
-
-    id: IdValue | None = Field(None, description="Contact id in the CRM.")
-    email: str | None = Field(None, description="Contact's email address.")
-    name: str | None = Field(None, description="Contact's name.")
-    status: str | None = Field(None, description="Progress in the sequence, e.g. active, replied, finished.")
+    id: IdValue | None = None
+    email: Email | None = None
+    name: str | None = None
+    status: str | None = None
 
 
 class SequenceFields(BaseModel):
-    """The documented fields of a sequence, all optional (the base of every input and output)."""
+    """The documented fields of a sequence, all optional: the body of create, update and patch."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    name: str | None = Field(None, description="Name of the sequence, shown in the CRM.")
-    code: str | None = Field(None, description="Short unique code or reference for the sequence.")
-    schedule: Schedule | None = Field(None, description="When the sequence may send (time zone, days, hours).")
-    priority: str | None = Field(None, description="Priority, e.g. low, medium, high.")
-    owner: Person | None = Field(None, description="CRM user who owns the sequence.")
-    type: str | None = Field(None, description="Kind of sequence, e.g. email, call, mixed.")
-    emailFrom: Sender | None = Field(None, description="Sender name and address of the sequence's emails.")
-    maxContacts: int | None = Field(None, ge=0, description="Most contacts that may be enrolled at once.")
-    tags: list[str] | None = Field(None, description="Labels for finding and grouping sequences.")
-    status: str | None = Field(None, description="Lifecycle status, e.g. draft, active, paused, completed, archived.")
-    steps: list[Step] | None = Field(None, description="The steps, in order: emails, calls, tasks and their delays.")
-    contacts: list[Contact] | None = Field(None, description="Contacts enrolled in the sequence.")
-    template: str | None = Field(None, description="Default email template (id or name) for the sequence.")
-    startDate: str | None = Field(None, description="Date the sequence starts, ISO 8601 (YYYY-MM-DD).")
-    endDate: str | None = Field(None, description="Date the sequence ends, ISO 8601 (YYYY-MM-DD).")
-    deleted: Annotated[str | None, BeforeValidator(_canonical_flag)] = Field(
-        None, description="The API's soft-delete flag as a string, 'true' or 'false'. Setting it to 'true' deletes."
-    )
+    name: Name | None = None
+    code: str | None = None
+    status: str | None = Field(None, description="draft, active, paused, completed...")
+    type: str | None = Field(None, description="email, call, mixed")
+    priority: str | None = Field(None, description="low, medium, high")
+    owner: Person | IdValue | None = Field(None, description="A user id, or {keys}")
+    emailFrom: Sender | None = Field(None, description="Sender {keys}")
+    schedule: Schedule | None = Field(None, description="When it sends {keys}")
+    steps: list[Step] | None = Field(None, description="In order, each {keys}")
+    contacts: list[Contact | IdValue] | None = Field(None, description="Contact ids, or {keys}")
+    tags: list[str] | None = None
+    maxContacts: Count | None = None
+    template: str | None = None
+    startDate: IsoDate | None = Field(None, description="YYYY-MM-DD")
+    endDate: IsoDate | None = Field(None, description="YYYY-MM-DD")
+    deleted: DeletedFlag | None = Field(None, description='"true" or "false"')
 
 
-class Identified(BaseModel):
-    """The id a stored sequence has (a base of its own so that id comes first in results)."""
+class SequenceRecord(BaseModel):
+    """A sequence exactly as the API sent it (every field, any shape)."""
 
-    id: IdValue | None = Field(
-        None,
-        # Document stores often call it _id; either way it reaches the model as id.
-        validation_alias=AliasChoices("id", "_id"),
-        description="The sequence's id: pass it to get/update/patch/delete.",
-    )
-
-
-class Sequence(SequenceFields, Identified):
-    """A sequence as the API returns it; fields the API adds beyond the documented ones are kept."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    createdAt: str | None = Field(None, description="When the sequence was created (ISO 8601), if the API says.")
-    updatedAt: str | None = Field(None, description="When it was last changed (ISO 8601), if the API says.")
+    model_config = ConfigDict(extra="allow")
 
 
 class SequencePage(BaseModel):
     """One page of list_sequences, the same shape whatever envelope the API used."""
 
-    items: list[Sequence] = Field(description="The sequences on this page.")
-    page: int | None = Field(description="This page's number (1-based), when known.")
-    limit: int | None = Field(description="Page size asked for, when known.")
-    total: int | None = Field(description="Sequences matching the query across all pages, when the API says.")
-    has_more: bool = Field(description="True when another page probably follows: call again with page + 1.")
-    note: str | None = Field(None, description="Set when this page was cut short to fit; says how to see the rest.")
-
-
-class Activity(Open):
-    """An activity record as the API returns it (its shape is undocumented; every field is kept)."""
-
-    id: IdValue | None = Field(None, description="The activity's id, when the API returns one.")
+    items: list[dict[str, Any]]
+    page: int | None = None
+    total: int | None = None
+    has_more: bool
+    next_cursor: str | None = None
+    note: str | None = None
+    raw: Any = None
 
 
 class PlannedRequest(BaseModel):
     """An API request as it would be sent."""
 
-    method: str = Field(description="HTTP method.")
-    path: str = Field(description="Path under the API's base URL.")
-    body: dict[str, Any] | None = Field(None, description="JSON body, if any.")
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+class DryRun(BaseModel):
+    """What a write would have done: the exact request, and what a real call would meet."""
+
+    request: PlannedRequest
+    verdict: str
+
+
+# Results hold API records under a key of their own (`sequence`, `activity`) so that no field the
+# API sends can collide with a field of ours and fail validation.
 
 
 class DryRunnable(BaseModel):
-    """What every write result can say about a dry run."""
-
-    dry_run: bool | None = Field(None, description="True when nothing was sent; `request` is what would have been.")
-    request: PlannedRequest | None = Field(None, description="With dry_run: the exact request the call would send.")
-    verdict: str | None = Field(
-        None,
-        description="With dry_run: what a real call would meet (sent as is, a confirmation, or a refusal and why).",
-    )
+    dry_run: DryRun | None = None
 
 
-class WrittenSequence(Sequence, DryRunnable):
-    """The sequence as stored after the write; with dry_run, only dry_run and request."""
+class WrittenSequence(DryRunnable):
+    """The sequence as stored; with dry_run, the request instead."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    sequence: dict[str, Any] | None = None
 
 
-class WrittenActivity(Activity, DryRunnable):
-    """The activity as stored; with dry_run, only dry_run and request."""
+class WrittenActivity(DryRunnable):
+    """The activity as the API stored it (its shape is undocumented: every field is kept)."""
+
+    activity: dict[str, Any] | None = None
 
 
 class DeleteResult(DryRunnable):
     """What delete_sequence did."""
 
-    deleted: bool = Field(description="True: the API accepted the delete. False only for a dry run.")
-    id: str = Field(description="Id of the sequence.")
-    name: str | None = Field(None, description="Name the sequence had, as shown to the person who confirmed.")
-    snapshot: Sequence | None = Field(
-        None, description="The sequence as it was just before the delete (also kept in the audit log)."
-    )
-    response: Any = Field(None, description="The API's own answer to the delete, unchanged.")
+    deleted: bool
+    id: str
+    name: str | None = None
 
 
 class RestoreResult(DryRunnable):
     """What restore_sequence did."""
 
-    restored_from: str = Field(description="Id the sequence had before it was deleted.")
-    in_place: bool = Field(
-        description="True: the API still held the record, which was restored under its own id; "
-        "False: it was re-created under a new id."
-    )
-    sequence: Sequence | None = Field(None, description="The restored sequence, with its id.")
+    restored_from: str
+    in_place: bool
+    sequence: dict[str, Any] | None = None

@@ -17,12 +17,12 @@ TEMPLATE = "sequences://{id}"
 async def read_sequence(id: str, ctx: Context) -> str:
     """Map API failures to the resource errors clients know (not found, or failed)."""
     try:
-        record = shaping.sequence(await app_state(ctx).api.get(id))
+        record = shaping.shown(shaping.record(await app_state(ctx).api.get(id), id))
     except (InvalidIdError, NotFoundError) as exc:
         raise ResourceNotFoundError(str(exc)) from exc
     except SequencesError as exc:
         raise ResourceError(str(exc)) from exc
-    return json.dumps(record.model_dump(mode="json", exclude_unset=True), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
 def add_resources(server: MCPServer) -> None:

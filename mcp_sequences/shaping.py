@@ -1,155 +1,160 @@
-"""Turn the API's JSON into the tools' result models, whatever envelope it came in.
+"""Turn the API's JSON into what the tools return, whatever envelope or shape it came in.
 
-The API documents no response schema, so this accepts the common shapes: a bare array, or an
-object holding the array under data/items/results/docs with totals beside it or under meta.
+Records pass through whole (sanitised for display, `_id` read as `id`). Envelopes recognised: a
+bare record or array; a record under data/sequence/result/record/item (with or without
+`success`); a list under data/items/results/docs/sequences/records, or under any one key whose
+value is an array of objects, with totals beside it or under meta/pagination/paging. What cannot
+be recognised is returned as sent, under `raw`, with a note: never refused for its shape.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import json
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from mcp_sequences.errors import APIResponseError
-from mcp_sequences.models import MAX_NESTING, Activity, Sequence, SequencePage, nesting
-
-S = TypeVar("S", bound=Sequence)
-A = TypeVar("A", bound=Activity)
+from mcp_sequences.models import MAX_NESTING, nesting
+from mcp_sequences.records import Record, View, person_text, record_id
+from mcp_sequences.sanitize import clean
 
 LIST_KEYS = ("data", "items", "results", "docs", "sequences", "records")
-RECORD_KEYS = ("data", "sequence", "result", "record")
+RECORD_KEYS = ("data", "sequence", "result", "record", "item")
 TOTAL_KEYS = ("total", "totalCount", "total_count", "totalDocs", "totalItems", "count")
 NESTED_META_KEYS = ("meta", "pagination", "paging")
 HAS_MORE_KEYS = ("has_more", "hasMore", "hasNextPage", "has_next")
+UNRECOGNISED = "The API answered in a shape this server does not recognise; its answer is under `raw`, as sent."
+TOO_DEEP = f"The API's answer nests deeper than {MAX_NESTING} levels; it is under `raw` as JSON text."
 
 
-def sequence_page(raw: Any, page: int | None, limit: int | None) -> SequencePage:
-    """One normalised page; `page` and `limit` are what was asked, used when the API does not echo them."""
-    items, meta = _split_envelope(raw)
-    total = _first_int(meta, TOTAL_KEYS)
-    page = _first_int(meta, ("page", "currentPage"), default=page)
-    limit = _first_int(meta, ("limit", "pageSize", "perPage", "per_page"), default=limit)
-    return SequencePage(
-        items=[_parse(Sequence, item, "a listed sequence") for item in items],
-        page=page,
-        limit=limit,
-        total=total,
-        has_more=_has_more(meta, len(items), page, limit, total),
-    )
+class ListAnswer:
+    """A list answer taken apart: the records, what the API said about paging, and anything odd."""
+
+    def __init__(self, raw: Any) -> None:
+        self.items, self.meta = _split_envelope(raw)
+        self.note = None if self.items is not None else UNRECOGNISED
+        self.raw = raw if self.items is None else None
+        self.items = [_as_record(item) for item in self.items or []]
+
+    def total(self) -> int | None:
+        return _first_int(self.meta, TOTAL_KEYS)
+
+    def has_more(self, page: int, limit: int) -> bool:
+        """Whether a page after this one holds more: the API's word, else its total, else a full page.
+
+        `page` and `limit` are what was asked; the API's own echo of them wins (it may cap a limit).
+        """
+        for key in HAS_MORE_KEYS:
+            if isinstance(self.meta.get(key), bool):
+                return self.meta[key]
+        page = _first_int(self.meta, ("page", "currentPage")) or page
+        limit = _first_int(self.meta, ("limit", "pageSize", "perPage", "per_page")) or limit
+        total = self.total()
+        if total is not None:
+            return page * limit < total
+        return len(self.items) >= limit
 
 
-def fit(page: SequencePage, max_chars: int) -> SequencePage:
-    """Cut a page that would flood the model's context, and say how to get the rest in smaller bites.
-
-    `has_more` keeps what the API said: the next page does not hold the items cut from this one,
-    so the note says how to reach them (a smaller limit, or fewer fields).
-    """
-    if _size(page) <= max_chars:
-        return page
-    total = len(page.items)
-    keep = _most_items_within(page, max_chars, note=_cut_note(total, total, max_chars))
-    return page.model_copy(update={"items": page.items[:keep], "note": _cut_note(keep, total, max_chars)})
-
-
-def _cut_note(keep: int, total: int, max_chars: int) -> str:
-    return (
-        f"Cut to {keep} of the {total} sequences on this page to stay under {max_chars:,} characters. "
-        f"To see the rest, page through with limit={keep}, or ask for fewer fields "
-        "(e.g. fields='id,name,status,updatedAt')."
-    )
+def record(raw: Any, fallback_id: str | None = None) -> Record:
+    """One record unwrapped from its envelope, `_id` read as `id`; a bodiless answer yields the id it was about."""
+    found = _unwrap_record(raw)
+    if found is None:
+        result = {} if raw is None else {"raw": _displayable(raw), "note": UNRECOGNISED}
+    else:
+        result = _as_record(found)
+    if "id" not in result and fallback_id is not None:
+        result = {"id": fallback_id, **result}
+    return result
 
 
-def _most_items_within(page: SequencePage, max_chars: int, note: str) -> int:
-    """Binary search: the longest prefix of the items that fits with the note (at least one item)."""
-    low, high = 1, len(page.items)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if _size(page.model_copy(update={"items": page.items[:middle], "note": note})) <= max_chars:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+def shown(value: Any) -> Any:
+    """What the model and the person may be shown: invisible and bidi characters removed."""
+    return clean(_displayable(value))
 
 
-def _size(page: SequencePage) -> int:
-    return len(page.model_dump_json(exclude_unset=True))
+def summary(item: Record) -> dict[str, Any]:
+    """What a person scanning a list needs of one sequence, in a few dozen tokens."""
+    view = View.of(item)
+    fields = {
+        "id": view.id,
+        "name": view.name,
+        "status": view.status,
+        "owner": person_text(item.get("owner")),
+        "steps": view.steps,
+        "contacts": view.contacts,
+        "tags": view.tags or None,
+        "updated": (view.updated or view.created or "")[:10] or None,
+        "deleted": True if view.deleted else None,
+    }
+    return shown({key: value for key, value in fields.items() if value is not None})
 
 
-def sequence(raw: Any, fallback_id: str | None = None, model: type[S] = Sequence) -> S:
-    """A single record, unwrapped from {data: {...}} and the like.
-
-    A write that answers with no body, or only an acknowledgement, still yields the id it was about.
-    """
-    record = _unwrap_record(raw)
-    parsed = model() if record is None else _parse(model, record, "the sequence")
-    if parsed.id is None and fallback_id is not None:
-        parsed.id = fallback_id
-    return parsed
+def project(item: Record, fields: list[str]) -> Record:
+    """Only the fields asked for (and the id), whether or not the API honoured `fields`."""
+    return shown({key: item[key] for key in dict.fromkeys(["id", *fields]) if key in item})
 
 
-def activity(raw: Any, model: type[A] = Activity) -> A:
-    record = _unwrap_record(raw)
-    return model() if record is None else _parse(model, record, "the activity")
+def _as_record(item: Any) -> Record:
+    if not isinstance(item, dict):
+        return {"value": item}
+    if "id" not in item and "_id" in item:
+        rest = {key: value for key, value in item.items() if key != "_id"}
+        return {"id": record_id(item) or item["_id"], **rest}
+    return item
 
 
-def _split_envelope(raw: Any) -> tuple[list[Any], dict[str, Any]]:
+def _displayable(value: Any) -> Any:
+    """Nesting past the limit is passed on as JSON text rather than refused."""
+    if nesting(value) <= MAX_NESTING:
+        return value
+    return {"raw_json": json.dumps(value, ensure_ascii=False)[: 100_000], "note": TOO_DEEP}
+
+
+def _split_envelope(raw: Any) -> tuple[list[Any] | None, dict[str, Any]]:
     if isinstance(raw, list):
         return raw, {}
-    if isinstance(raw, dict):
-        for key in LIST_KEYS:
-            if isinstance(raw.get(key), list):
-                meta = dict(raw)
-                for nested in NESTED_META_KEYS:
-                    if isinstance(raw.get(nested), dict):
-                        meta |= raw[nested]
-                return raw[key], meta
-    raise APIResponseError(
-        "The API's list answer holds no list of sequences (expected an array, or data/items/results); "
-        "check ICLOUDREADY_BASE_URL."
-    )
+    if not isinstance(raw, dict):
+        return None, {}
+    key = next((key for key in LIST_KEYS if isinstance(raw.get(key), list)), None) or _only_list_of_objects(raw)
+    if key is None:
+        inner = raw.get("data")
+        if isinstance(inner, dict):  # {"data": {"items": [...], "total": 3}}
+            items, meta = _split_envelope(inner)
+            return items, {**_meta(raw), **meta}
+        return None, {}
+    return raw[key], _meta(raw)
+
+
+def _only_list_of_objects(raw: dict[str, Any]) -> str | None:
+    keys = [
+        key
+        for key, value in raw.items()
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
+    ]
+    return keys[0] if len(keys) == 1 else None
+
+
+def _meta(raw: dict[str, Any]) -> dict[str, Any]:
+    meta = dict(raw)
+    for nested in NESTED_META_KEYS:
+        if isinstance(raw.get(nested), dict):
+            meta |= raw[nested]
+    return meta
 
 
 def _unwrap_record(raw: Any) -> dict[str, Any] | None:
-    if raw is None:
-        return None
+    if isinstance(raw, list) and len(raw) == 1:
+        raw = raw[0]
     if not isinstance(raw, dict):
-        raise APIResponseError(f"The API answered with a {type(raw).__name__} where a JSON object was expected.")
+        return None
     if "id" in raw or "_id" in raw:  # a record, not an envelope around one
         return raw
     return next((raw[key] for key in RECORD_KEYS if isinstance(raw.get(key), dict)), raw)
 
 
-def _has_more(meta: dict[str, Any], count: int, page: int | None, limit: int | None, total: int | None) -> bool:
-    for key in HAS_MORE_KEYS:
-        if isinstance(meta.get(key), bool):
-            return meta[key]
-    if total is not None and page is not None and limit:
-        return page * limit < total
-    # No totals: a full page suggests another one.
-    return bool(limit) and count >= (limit or 0)
-
-
-def _first_int(meta: dict[str, Any], keys: tuple[str, ...], default: int | None = None) -> int | None:
+def _first_int(meta: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     for key in keys:
         value = meta.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and value.isdigit():
             return int(value)
-    return default
-
-
-def _parse(model: type[BaseModel], data: Any, what: str) -> Any:
-    if nesting(data) > MAX_NESTING:
-        raise APIResponseError(
-            f"The API returned {what} nested deeper than {MAX_NESTING} levels, which this server does not pass "
-            "on; ask for fewer fields (fields='id,name,status')."
-        )
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        fields = ", ".join(sorted({".".join(map(str, err["loc"])) or "(root)" for err in exc.errors()}))
-        raise APIResponseError(
-            f"The API returned {what} in an unexpected shape (fields: {fields}); "
-            "ask for fewer fields with `fields`, or report this to the server's maintainers."
-        ) from exc
+    return None

@@ -18,7 +18,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, get_args, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -34,7 +34,8 @@ from mcp_sequences.audit import AuditError, AuditLog
 from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import InvalidIdError, SequencesError, ThrottledError
 from mcp_sequences.guard import DeleteBudget, Refused
-from mcp_sequences.models import MAX_NESTING, nesting
+from mcp_sequences.keys import KeyCatalog
+from mcp_sequences.models import MAX_NESTING, ArgumentError, nesting
 from mcp_sequences.operations.metrics import Metrics
 from mcp_sequences.operations.readiness import Readiness
 from mcp_sequences.schema import model_schema
@@ -70,6 +71,7 @@ class AppState:
     budget: DeleteBudget
     metrics: Metrics
     readiness: Readiness  # the store adds its check here
+    keys: KeyCatalog = field(default_factory=KeyCatalog)
     restore_lock: anyio.Lock = field(default_factory=anyio.Lock)
 
 
@@ -119,16 +121,15 @@ class ToolSpec:
 def tool(
     title: str, *, read_only: bool = False, destructive: bool = False, idempotent: bool = False, deletes: bool = False
 ) -> Callable[[Handler], ToolSpec]:
-    """Declare a tool; every tool here is open-world (it talks to the CRM)."""
+    """Declare a tool. Its hints are stated where they differ from the spec's defaults (not read-only,
+    destructive, not idempotent, open-world: every tool here talks to the CRM), so each one says
+    something; the others are the defaults, and every token of the catalogue is the user's."""
 
     def declare(handler: Handler) -> ToolSpec:
-        annotations = ToolAnnotations(
-            title=title,
-            read_only_hint=read_only,
-            destructive_hint=destructive,
-            idempotent_hint=idempotent or read_only,
-            open_world_hint=True,
-        )
+        hints = {"read_only_hint": True} if read_only else {"destructive_hint": False} if not destructive else {}
+        if idempotent and not read_only:
+            hints["idempotent_hint"] = True
+        annotations = ToolAnnotations(**hints)
         return ToolSpec(handler, handler.__name__, title, annotations, deletes)
 
     return declare
@@ -180,6 +181,8 @@ class SequencesTool(Tool):
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
                 raise ToolError(describe_invalid(self.name, cause, self.fn_metadata.arg_model)) from cause
+            if isinstance(cause, ArgumentError):
+                raise ToolError(_invalid(self.name, [f"- {where}: {what}" for where, what in cause.problems])) from cause
             if isinstance(cause, SequencesError | Refused | AuditError):
                 raise ToolError(f"Error executing tool {self.name}: {cause}") from cause
             if isinstance(cause, ToolError) and str(cause).startswith("Resolver "):
@@ -205,7 +208,7 @@ def sdk_tool(spec: ToolSpec) -> SequencesTool:
         name=spec.name,
         title=spec.title,
         description=inspect.getdoc(spec.handler) or "",
-        parameters=model_schema(args, "input"),
+        parameters=model_schema(args, "input", getattr(args, "UNDESCRIBED", frozenset())),
         fn_metadata=ToolMetadata(
             arg_model=args,
             output_model=output,
@@ -224,15 +227,20 @@ def _text_fields(model: type[BaseModel]) -> frozenset[str]:
     """Argument names (and aliases) whose type accepts a string; fixed per model, so computed once."""
     names: set[str] = set()
     for name, info in model.model_fields.items():
-        if info.annotation is str or str in get_args(info.annotation):
+        if str in {_bare(arm) for arm in (info.annotation, *get_args(info.annotation))}:
             names |= {name, info.alias or name}
     return frozenset(names)
+
+
+def _bare(annotation: Any) -> Any:
+    """`Annotated[str, ...]` is a str for this purpose."""
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
 def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseModel]) -> str:
     """One line per bad field: where, what is wrong, and for unknown fields what is allowed."""
     allowed = ", ".join(field.alias or name for name, field in model.model_fields.items())
-    lines = [f"Error executing tool {tool_name}: invalid arguments, nothing was sent to the API:"]
+    lines = []
     for err in error.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "(arguments)"
         if err["type"] == "extra_forbidden":
@@ -242,7 +250,11 @@ def describe_invalid(tool_name: str, error: ValidationError, model: type[BaseMod
         else:
             hint = f"{err['msg'].removeprefix('Value error, ')} (got {_clip(err.get('input'))})"
         lines.append(f"- {where}: {hint}")
-    return "\n".join(lines)
+    return _invalid(tool_name, lines)
+
+
+def _invalid(tool_name: str, lines: list[str]) -> str:
+    return "\n".join([f"Error executing tool {tool_name}: invalid arguments, nothing was sent to the API:", *lines])
 
 
 def _clip(value: Any) -> str:

@@ -15,7 +15,7 @@ from mcp import Client
 from starlette.applications import Starlette
 
 from mcp_sequences.audit import AuditEntry, AuditLog, Outcome
-from mcp_sequences.sandbox import SandboxTransport, create_sandbox_app
+from mcp_sequences.sandbox import Fault, SandboxTransport, create_sandbox_app
 from mcp_sequences.server import build_server
 from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, call, connect, fail, sandbox_settings
 
@@ -148,7 +148,7 @@ async def test_each_write_appends_one_line(
     [line] = audit_lines()
     sent = [r for r in sandbox.state.journal if r.method != "GET"][-1]
     if sequence_id is None:  # a create is recorded under the id the API gave it
-        sequence_id = result["id"]
+        sequence_id = (result.get("sequence") or result.get("activity"))["id"]
         assert line["detail"] == f"new id {sequence_id}"
     else:
         assert line["detail"] is None
@@ -173,13 +173,14 @@ async def test_a_refused_write_is_audited_with_the_reason(sandbox: Starlette, mo
 
 @pytest.mark.anyio
 async def test_an_upstream_failure_is_audited_as_failed(sandbox: Starlette, mode: str) -> None:
-    """The read before the write succeeds; the API then rejects the blank name with a 422."""
+    """The read before the write succeeds; the API then rejects the write with a 422."""
+    sandbox.state.faults.inject(Fault("status", status=422, method="PATCH"))
     async with connect(sandbox, mode) as client:
-        message = await fail(client, "patch_sequence", {"id": FIRST_ID, "name": "   "})
+        message = await fail(client, "patch_sequence", {"id": FIRST_ID, "name": "Renamed"})
     [line] = audit_lines()
     assert "HTTP 422" in message
-    assert (line["outcome"], line["body"], line["before"]["name"]) == ("failed", {"name": "   "}, FIRST_NAME)
-    assert "HTTP 422" in line["detail"] and "name" in line["detail"]
+    assert (line["outcome"], line["body"], line["before"]["name"]) == ("failed", {"name": "Renamed"}, FIRST_NAME)
+    assert "HTTP 422" in line["detail"]
 
 
 @pytest.mark.anyio
@@ -192,7 +193,8 @@ async def test_the_api_key_is_never_written(mode: str) -> None:
         async with Client(server, mode=mode, elicitation_callback=Person.typing_the_name()) as client:
             await call(client, "create_sequence", {"name": "Keyed"})
             await call(client, "patch_sequence", {"id": FIRST_ID, "priority": "low"})
-            await fail(client, "patch_sequence", {"id": FIRST_ID, "name": "   "})
+            upstream.state.faults.inject(Fault("status", status=422, method="PATCH"))
+            await fail(client, "patch_sequence", {"id": FIRST_ID, "name": "Refused upstream"})
             await call(client, "delete_sequence", {"id": FIRST_ID})
             await call(client, "restore_sequence", {"id": FIRST_ID})
             await fail(client, "restore_sequence", {"id": FIRST_ID})

@@ -157,7 +157,7 @@ async def add_sequences(client: Client, server: HttpServer) -> None:
     for n in range(len(ERAS) * len(PEOPLE) - len(server.unused)):
         created = await client.call_tool("create_sequence", {"name": f"Matrix extra {n}"})
         assert created.is_error is False, created.content[0].text
-        server.unused.append(created.structured_content["id"])
+        server.unused.append(created.structured_content["sequence"]["id"])
 
 
 # --- one cell --------------------------------------------------------------------------------------

@@ -505,7 +505,7 @@ async def test_a_string_argument_arrives_as_that_string(
     if tool == "list_sequences":
         assert sandbox.state.journal[-1].query.get(name) == value
     else:
-        assert result.structured_content["request"]["body"] == {name: value}
+        assert result.structured_content["dry_run"]["request"]["body"] == {name: value}
 
 
 # Around this many levels pydantic's serializer stops (its limit, less the envelope around the value).
@@ -573,11 +573,12 @@ def test_whatever_was_deleted_can_be_restored(tmp_path: Path) -> None:
         def round_trip(name: str) -> None:
             created = fuzz.call("create_sequence", {"name": f"n{name}", "code": name})
             assert not created.result.is_error, _text(created.result)
-            sequence_id = created.result.structured_content["id"]
+            sequence_id = created.result.structured_content["sequence"]["id"]
             deleted = fuzz.call("delete_sequence", {"id": sequence_id})
             assert not deleted.result.is_error, _text(deleted.result)
             restored = fuzz.call("restore_sequence", {"id": sequence_id})
             assert not restored.result.is_error, _text(restored.result)
-            assert restored.result.structured_content["sequence"]["code"] == name
+            new_id = restored.result.structured_content["sequence"]["id"]
+            assert fuzz.sandbox.state.store.get_sequence(new_id)["code"] == name  # restored exactly, as stored
 
         round_trip()

@@ -13,19 +13,21 @@ from mcp_sequences.guard import (
     marks_deleted,
     typed_correctly,
 )
-from mcp_sequences.models import Sequence, SequenceFields
+from pydantic import ValidationError
+
+from mcp_sequences.models import SequenceFields
 from mcp_sequences.settings import Settings
 from tests.conftest import Clock
 
-RECORD = Sequence(
-    id="s1",
-    name="Q4 Renewals",
-    status="active",
-    tags=["vip", "renewal"],
-    steps=[{"order": 1, "type": "email"}],
-    deleted="false",
-    startDate="2026-01-05",
-)
+RECORD = {
+    "id": "s1",
+    "name": "Q4 Renewals",
+    "status": "active",
+    "tags": ["vip", "renewal"],
+    "steps": [{"order": 1, "type": "email"}],
+    "deleted": "false",
+    "startDate": "2026-01-05",
+}
 
 
 def settings(**overrides: object) -> Settings:
@@ -34,23 +36,24 @@ def settings(**overrides: object) -> Settings:
 
 @pytest.mark.parametrize(
     ("value", "sent"),
-    [
-        ("true", "true"),
-        (" TRUE ", "true"),
-        ("1", "true"),
-        ("yes", "true"),
-        (True, "true"),
-        ("off", "false"),
-        (False, "false"),
-        ("0", "false"),
-        ("maybe", "maybe"),
-        (None, None),
-    ],
+    [("true", "true"), ("TRUE", "true"), ("1", "true"), ("yes", "true"), (True, "true"), (1, "true")]
+    + [("false", "false"), ("No", "false"), ("0", "false"), (False, "false"), (0, "false")],
 )
-def test_the_deleted_flag_is_sent_canonically_and_judged_as_sent(value: object, sent: str | None) -> None:
-    """Whatever a model writes, the API receives "true"/"false", and the guardrails judge exactly that."""
+def test_the_deleted_flag_is_sent_canonically_and_judged_as_sent(value: object, sent: str) -> None:
+    """Whatever known word a model writes, the API receives "true"/"false", and the guardrails judge that."""
     flag = SequenceFields(deleted=value).deleted
     assert flag == sent and marks_deleted({"deleted": flag}) is (sent == "true")
+
+
+# The spellings an attacker sent (issue 9): each went out unchecked, judged "not a delete".
+UNKNOWN_SPELLINGS = ["t", "T", "tru", "\uff54\uff52\uff55\uff45", "true\u200b", "true.", "1.0", "enabled"]
+UNKNOWN_SPELLINGS += ["[true]", "true\x00", " true", "maybe", "off", "", 2, 1.0, "null"]
+
+
+@pytest.mark.parametrize("value", UNKNOWN_SPELLINGS)
+def test_an_unknown_spelling_of_deleted_is_refused_not_guessed(value: object) -> None:
+    with pytest.raises(ValidationError, match="must be true or false"):
+        SequenceFields(deleted=value)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,7 @@ def test_removing_a_protecting_tag_is_refused_but_other_edits_pass() -> None:
 
 
 def test_cleared_fields_ignore_what_is_empty_already() -> None:
-    record = Sequence(id="s", name="n", tags=[], code="", status="draft")
+    record = {"id": "s", "name": "n", "tags": [], "code": "", "status": "draft"}
     assert cleared_fields("replace", record, {"name": "n"}) == ("status",)
     assert cleared_fields("patch", record, {"tags": [], "code": None}) == ()
 
@@ -129,7 +132,7 @@ def test_only_the_name_confirms(typed: str, ok: bool) -> None:
 
 
 def test_an_unnamed_sequence_is_confirmed_by_its_id() -> None:
-    assert typed_correctly("s9", Sequence(id="s9")) and not typed_correctly("", Sequence(id="s9"))
+    assert typed_correctly("s9", {"_id": "s9"}) and not typed_correctly("", {"id": "s9"})
 
 
 def test_the_message_says_what_happens_to_what() -> None:
@@ -137,7 +140,7 @@ def test_the_message_says_what_happens_to_what() -> None:
     message = confirmation_message("replace", RECORD, verdict)
     assert message.startswith("REPLACE the sequence 'Q4 Renewals'?")
     assert "id s1; status active; 1 step; starts 2026-01-05" in message
-    assert "This clears what the sequence has now in: tags, status, steps, startDate." in message
+    assert "This clears what the sequence has now in: status, steps, tags, startDate." in message
     assert message.endswith("type the sequence's name: Q4 Renewals")
 
 

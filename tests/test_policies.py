@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 from starlette.applications import Starlette
 
-from mcp_sequences.sandbox import SandboxTransport
+from mcp_sequences.sandbox import Fault, SandboxTransport
 from mcp_sequences.server import build_server
 from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, call, fail, journal, sandbox_settings
 
@@ -210,7 +210,8 @@ async def test_back_door_deletes_spend_the_same_budget(sandbox: Starlette, mode:
 
 async def test_a_delete_the_api_rejects_does_not_spend_the_budget(sandbox: Starlette, mode: str) -> None:
     async with connect_with(sandbox, mode, delete_policy="allow", max_deletes=1) as client:
-        assert "HTTP 422" in await fail(client, "patch_sequence", {"id": FIRST_ID, "deleted": "true", "name": ""})
+        sandbox.state.faults.inject(Fault("status", status=422, method="PATCH"))
+        assert "HTTP 422" in await fail(client, "patch_sequence", {"id": FIRST_ID, "deleted": "true"})
         await call(client, "delete_sequence", {"id": PLAIN_ID})
     assert stored(sandbox, PLAIN_ID) is None
 
@@ -275,7 +276,6 @@ PROTECTED_FIELD_CHANGES = [
     ("update_sequence", TAGGED_ID, {"status": "archived"}, TAG_RULE, "its status cannot"),
     ("update_sequence", PAUSED_ID, {"status": OMIT}, STATUS_RULE, "its status cannot"),
     ("update_sequence", TAGGED_ID, {"tags": ["q1-2026"]}, TAG_RULE, "protecting tag 'enterprise'"),
-    ("update_sequence", TAGGED_ID, {"deleted": OMIT}, TAG_RULE, "its deleted cannot"),
 ]
 
 
@@ -289,6 +289,25 @@ async def test_a_protected_sequence_keeps_its_guarded_fields(sandbox: Starlette,
             assert f"is protected ({rule})" in message and what in message, (tool, changes, message)
     assert writes(sandbox) == [] and person.shown == []
     assert {sequence_id: stored(sandbox, sequence_id) for sequence_id in before} == before
+
+
+@pytest.mark.parametrize("deleted", [True, "TRUE", 1])
+async def test_a_protected_sequence_deleted_by_the_flag_stays_deleted(
+    sandbox: Starlette, mode: str, deleted: object
+) -> None:
+    """Undeleting changes the deleted flag too; the API's own spelling of it (here, as given) is understood."""
+    sandbox.state.store.update_sequence(TAGGED_ID, {"deleted": deleted})
+    async with connect_with(sandbox, mode, None, delete_policy="allow", **PROTECTED) as client:
+        message = await fail(client, "patch_sequence", {"id": TAGGED_ID, "deleted": "false"})
+    assert f"is protected ({TAG_RULE}): its deleted cannot be changed" in message and writes(sandbox) == []
+
+
+@pytest.mark.parametrize("tags", [["ENTERPRISE"], "Enterprise, other", [" enterprise\u200b "]])
+async def test_protection_reads_tags_in_any_case_and_shape(sandbox: Starlette, mode: str, tags: object) -> None:
+    sandbox.state.store.update_sequence(PLAIN_ID, {"tags": tags})
+    async with connect_with(sandbox, mode, None, delete_policy="allow", **PROTECTED) as client:
+        message = await fail(client, "delete_sequence", {"id": PLAIN_ID})
+    assert "is protected (tag" in message and "--protect-tag" in message and stored(sandbox, PLAIN_ID) is not None
 
 
 @pytest.mark.parametrize(
@@ -440,7 +459,7 @@ DRY_RUNS = {
     ),
     "delete_sequence": (
         {"id": FIRST_ID},
-        {"method": "DELETE", "path": f"/api/v2/sequences/deleted/{FIRST_ID}", "body": None},
+        {"method": "DELETE", "path": f"/api/v2/sequences/deleted/{FIRST_ID}"},
     ),
     "create_sequence_activity": (
         {"activity": {"sequenceId": FIRST_ID, "type": "call"}},
@@ -458,8 +477,8 @@ async def test_a_dry_run_shows_the_request_and_does_nothing_else(sandbox: Starle
     async with connect_with(sandbox, mode, person) as client:
         for tool, (args, request) in DRY_RUNS.items():
             result = await call(client, tool, args | {"dry_run": True})
-            assert (result["dry_run"], result["request"]) == (True, request), tool
-            assert result["verdict"].startswith("a real call would"), tool
+            assert result["dry_run"]["request"] == request, tool
+            assert result["dry_run"]["verdict"].startswith("a real call would"), tool
     assert all(method == "GET" for method, _ in journal(sandbox))
     assert person.shown == [] and audit_lines() == []
 
@@ -479,5 +498,5 @@ async def test_a_dry_run_says_what_a_real_call_would_meet(
 ) -> None:
     async with connect_with(sandbox, mode, None, **settings) as client:
         result = await call(client, tool, {"id": FIRST_ID, "dry_run": True} | args)
-    assert verdict in result["verdict"]
+    assert verdict in result["dry_run"]["verdict"]
     assert all(method == "GET" for method, _ in journal(sandbox))

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import FaultMiddleware, FaultPlan
+from .shapes import Shape, ShapeMiddleware
 from .seed import SEED_SEQUENCES
 from .store import Record, SequenceStore
 
@@ -130,7 +131,10 @@ def _is_text(value: Any) -> bool:
 
 
 def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    """A whole number >= 0; as digits too, since the `alt` shape answers with them."""
+    return (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or (
+        isinstance(value, str) and value.isdigit()
+    )
 
 
 def _list_of(item_type: type) -> Callable[[Any], bool]:
@@ -141,9 +145,19 @@ def _instance_of(kind: type) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, kind)
 
 
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
 _STRING = (_instance_of(str), "a string")
 _OBJECT = (_instance_of(dict), "an object")
 _OBJECTS = (_list_of(dict), "an array of objects")
+# What this API itself may answer with (see shapes.py), it accepts back.
+_OBJECT_OR_ID = (lambda value: isinstance(value, dict) or _is_id(value), "an object or an id")
+_OBJECTS_OR_IDS = (
+    lambda value: isinstance(value, list) and all(isinstance(item, dict) or _is_id(item) for item in value),
+    "an array of objects or ids",
+)
 
 # Documented fields and their cheap type checks; other fields pass through.
 FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -156,13 +170,13 @@ FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "startDate": _STRING,
     "endDate": _STRING,
     "deleted": _STRING,
-    "schedule": _OBJECT,
-    "owner": _OBJECT,
+    "schedule": (lambda value: isinstance(value, dict | str), "an object or a text"),
+    "owner": _OBJECT_OR_ID,
     "emailFrom": _OBJECT,
     "maxContacts": (_is_count, "an integer >= 0"),
     "tags": (_list_of(str), "an array of strings"),
     "steps": _OBJECTS,
-    "contacts": _OBJECTS,
+    "contacts": _OBJECTS_OR_IDS,
 }
 
 
@@ -199,9 +213,22 @@ class ListQuery:
     filters: Mapping[str, Any]
 
     def matches(self, record: Record) -> bool:
-        if any(record.get(key) != value for key, value in self.filters.items()):
+        if not all(_matches(_at(record, key), value) for key, value in self.filters.items()):
             return False
         return not self.search or any(self.search in text.casefold() for text in _searchable(record))
+
+
+def _at(record: Record, path: str) -> Any:
+    """A dotted path into a record (owner.email), as document stores read filters."""
+    value: Any = record
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _matches(value: Any, wanted: Any) -> bool:
+    """Exact match, or, for an array, holding the value (tags: "vip" matches ["vip", "q1"])."""
+    return value == wanted or (isinstance(value, list) and not isinstance(wanted, list) and wanted in value)
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int, maximum: int | None) -> int:
@@ -499,11 +526,13 @@ def create_sandbox_app(
     journal: deque[RecordedRequest] = deque(maxlen=JOURNAL_LIMIT)
     tokens = Sessions()
     faults = FaultPlan()
+    shape = Shape()
     app = Starlette(
         routes=ROUTES,
         middleware=[
             Middleware(JournalAuthMiddleware, journal=journal, api_key=api_key, sessions=tokens),
             Middleware(FaultMiddleware, plan=faults),
+            Middleware(ShapeMiddleware, shape=shape),
         ],
         exception_handlers={ApiError: handle_api_error, HTTPException: handle_http_error},
     )
@@ -511,6 +540,7 @@ def create_sandbox_app(
     app.state.journal = journal
     app.state.tokens = tokens
     app.state.faults = faults
+    app.state.shape = shape
     app.state.users = dict(users if users is not None else {SANDBOX_EMAIL: SANDBOX_PASSWORD})
     return app
 

@@ -454,3 +454,15 @@ SEED_SEQUENCES: list[dict[str, Any]] = [
         "updatedAt": "2026-03-02T10:00:00.000Z",
     },
 ]
+
+
+def realistic_copies(count: int) -> list[dict[str, Any]]:
+    """`count` sequences as full as the seed's (steps, contacts, schedule, owner), each with its own name.
+
+    For measuring what a page of real-sized sequences costs (tests/test_budgets.py, benchmarks/bench.py).
+    """
+    return [
+        {key: value for key, value in SEED_SEQUENCES[n % len(SEED_SEQUENCES)].items() if key != "id"}
+        | {"name": f"{SEED_SEQUENCES[n % len(SEED_SEQUENCES)]['name']} #{n}"}
+        for n in range(count)
+    ]

@@ -11,7 +11,7 @@ from typing import ClassVar
 from mcp.server.mcpserver import Context
 
 from mcp_sequences.client import delete_call
-from mcp_sequences.guard import Kind
+from mcp_sequences.guard import Kind, shown_name
 from mcp_sequences.models import DeleteResult
 from mcp_sequences.toolkit import tool
 from mcp_sequences.tools.guarded import Answer, Before, ChangeArgs, change, planned, verdict
@@ -23,15 +23,10 @@ class DeleteSequenceArgs(ChangeArgs):
 
 @tool("Delete a sequence", destructive=True, idempotent=True, deletes=True)
 async def delete_sequence(args: DeleteSequenceArgs, ctx: Context, before: Before, answer: Answer) -> DeleteResult:
-    """Delete a sequence, after the person at the client confirms by typing its name.
-
-    The person is shown the sequence's name, status, size and dates; nothing you pass can confirm
-    for them. If they decline or type another name, or the client cannot ask them, nothing is
-    deleted and the error says why. To stop a sequence without deleting it, patch its status to
-    paused. A deleted sequence can be brought back with restore_sequence.
-    """
+    """Delete a sequence after the person types its name to confirm. Pausing (patch status) is gentler."""
     call = delete_call(args.id)
     if args.dry_run:
         return planned(call, DeleteResult, verdict(args.KIND, before, {}, ctx), deleted=False, id=args.id)
-    response = await change(ctx, "delete_sequence", args, call, before, answer)
-    return DeleteResult(deleted=True, id=args.id, name=before.name, snapshot=before, response=response)
+    await change(ctx, "delete_sequence", args, call, before, answer)
+    name = shown_name(before)
+    return DeleteResult(deleted=True, id=args.id, **({"name": name} if name else {}))

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry, AuditError, Outcome
 from mcp_sequences.client import Call
-from mcp_sequences.errors import OutcomeUnknownError, SequencesError
+from mcp_sequences.errors import NotFoundError, OutcomeUnknownError, SequencesError
 from mcp_sequences.guard import (
     Assessment,
     Kind,
@@ -42,7 +42,8 @@ from mcp_sequences.guard import (
     is_delete,
     typed_correctly,
 )
-from mcp_sequences.models import DryRunnable, PlannedRequest, Sequence
+from mcp_sequences.models import ArgumentError, DryRun, DryRunnable, PlannedRequest
+from mcp_sequences.records import Record, record_id
 from mcp_sequences.toolkit import ToolArgs, app_state
 from mcp_sequences.tools.reads import SequenceRef
 
@@ -53,17 +54,22 @@ SENT_AS_IS = "a real call would be sent as is"
 class WriteArgs(ToolArgs):
     """Arguments every write tool shares."""
 
-    dry_run: bool = Field(
-        False,
-        description="True: return the exact request this call would send and what the guardrails would say; "
-        "send nothing and ask nobody.",
-    )
+    # Described once, in the server's instructions: every write takes it.
+    dry_run: bool = False
 
 
 class ChangeArgs(SequenceRef, WriteArgs):
     """A write to an existing sequence; KIND tells the guardrails what it does."""
 
     KIND: ClassVar[Kind] = "patch"
+    MAY_BE_GONE: ClassVar[bool] = False  # a 404 reads as no record ({}) rather than an error
+
+    def check(self, before: Record, ctx: Context) -> None:
+        """Refuse (ArgumentError) what only the current record shows is wrong; before anyone is asked."""
+
+    def change_body(self, before: Record, ctx: Context) -> dict[str, Any] | None:
+        """The body the guardrails judge; None when this call changes no existing record."""
+        return body(self)
 
 
 def body(args: ToolArgs) -> dict[str, Any]:
@@ -73,8 +79,8 @@ def body(args: ToolArgs) -> dict[str, Any]:
 
 def planned(call: Call, result: type[Result], verdict: str = SENT_AS_IS, **fields: Any) -> Result:
     """A dry run's answer: the request, unsent, and what a real call would meet."""
-    request = PlannedRequest(method=call.method, path=call.path, body=call.body)
-    return result(dry_run=True, request=request, verdict=verdict, **fields)
+    request = PlannedRequest(method=call.method, path=call.path, **({"body": call.body} if call.body else {}))
+    return result(dry_run=DryRun(request=request, verdict=verdict), **fields)
 
 
 class TypeTheName(BaseModel):
@@ -104,20 +110,32 @@ NO_BACK_CHANNEL = (
 )
 
 
-async def fetch_before(args: ChangeArgs, ctx: Context) -> Sequence:
+async def fetch_before(args: ChangeArgs, ctx: Context) -> Record:
     """The record as it is now: judged, shown to the person, and kept in the audit log."""
-    return shaping.sequence(await app_state(ctx).api.get(args.id))
+    state = app_state(ctx)
+    try:
+        before = shaping.record(await state.api.get(args.id), args.id)
+    except NotFoundError:
+        if not args.MAY_BE_GONE:
+            raise
+        return {}
+    state.keys.learn([before])
+    return before
 
 
 async def ask_person(
-    args: ChangeArgs, before: Annotated[Sequence, Resolve(fetch_before)], ctx: Context
+    args: ChangeArgs, before: Annotated[Record, Resolve(fetch_before)], ctx: Context
 ) -> Elicit[TypeTheName] | NoQuestion | CannotAsk:
-    """Ask only when the rules allow the write and want a yes for it."""
+    """Ask only when the arguments and the rules allow the write and want a yes for it."""
     if args.dry_run:
         return NoQuestion()
     try:
-        assessment = judge(args.KIND, before, body(args), ctx)
-    except Refused:
+        args.check(before, ctx)
+        proposed = args.change_body(before, ctx)
+        assessment = judge(args.KIND, before, proposed, ctx) if proposed is not None else None
+    except (Refused, ArgumentError):
+        return NoQuestion()
+    if assessment is None:
         return NoQuestion()
     if not assessment.needs_yes:
         return NoQuestion()
@@ -129,11 +147,11 @@ async def ask_person(
     return Elicit(confirmation_message(args.KIND, before, assessment), TypeTheName)
 
 
-Before = Annotated[Sequence, Resolve(fetch_before)]
+Before = Annotated[Record, Resolve(fetch_before)]
 Answer = Annotated[ElicitationResult[TypeTheName], Resolve(ask_person)]
 
 
-def judge(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> Assessment:
+def judge(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> Assessment:
     state = app_state(ctx)
     assessment = assess(kind, before, change, state.settings)
     if assessment.deletes:
@@ -141,7 +159,7 @@ def judge(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) ->
     return assessment
 
 
-def verdict(kind: Kind, before: Sequence, change: dict[str, Any], ctx: Context) -> str:
+def verdict(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> str:
     """What a real call would meet, in words, for a dry run."""
     try:
         assessment = judge(kind, before, change, ctx)
@@ -169,8 +187,9 @@ def why_not_ask(ctx: Context) -> str | None:
     return None
 
 
-def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str) -> None:
+def require_yes(answer: ElicitationResult[Any], before: Record, assessment: Assessment) -> None:
     """Only the sequence's name, typed by the person, is a yes."""
+    verb = "delete" if assessment.deletes else "change"
     if isinstance(answer, DeclinedElicitation):
         raise Refused(f"the person declined to {verb} {describe(before)}; do not ask again unless they request it")
     if isinstance(answer, CancelledElicitation):
@@ -178,18 +197,28 @@ def require_yes(answer: ElicitationResult[Any], before: Sequence, verb: str) -> 
     assert isinstance(answer, AcceptedElicitation)
     data = answer.data
     if isinstance(data, CannotAsk):
-        raise Refused(f"{data.why}. An administrator can also set --delete-policy allow for unattended use")
+        raise Refused(f"{data.why}. {_without_asking(assessment)}")
     if not isinstance(data, TypeTheName):
         raise Refused(f"the person was not asked to confirm the change to {describe(before)}; call again")
     if not typed_correctly(data.name, before):
         raise Refused(f"the name typed does not match {describe(before)}")
 
 
-def confirm(ctx: Context, answer: ElicitationResult[Any], before: Sequence, verb: str) -> None:
+def _without_asking(assessment: Assessment) -> str:
+    """What would work instead; unattended deletes are an administrator's call, never advice for an edit."""
+    if assessment.deletes:
+        return "An administrator can set --delete-policy allow for unattended deletes"
+    return (
+        f"This would clear {', '.join(assessment.clears)}, which the sequence has data in. To keep them, use "
+        "patch_sequence with only the fields to change, or pass their current values (get_sequence shows them)"
+    )
+
+
+def confirm(ctx: Context, answer: ElicitationResult[Any], before: Record, assessment: Assessment) -> None:
     """`require_yes`, counted: the answer of a person who was asked is confirmed or refused."""
     asked = not isinstance(getattr(answer, "data", None), CannotAsk | NoQuestion)
     try:
-        require_yes(answer, before, verb)
+        require_yes(answer, before, assessment)
     except Refused:
         if asked:
             app_state(ctx).metrics.confirmation("refused")
@@ -205,7 +234,7 @@ class Attempt:
     tool: str
     call: Call
     sequence_id: str | None
-    before: Sequence | None = None
+    before: Record | None = None
     deletes: bool = False
 
     def refuse(self, refusal: Refused, verb: str = "changed") -> Refused:
@@ -231,7 +260,7 @@ class Attempt:
         except anyio.get_cancelled_exc_class():
             self.record("unknown", detail="cancelled by the client while in flight: it may or may not have been done")
             raise
-        created = shaping.sequence(raw).id if new_id else None
+        created = record_id(shaping.record(raw)) if new_id else None
         self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
         app_state(self.ctx).metrics.written(self.tool, self.deletes)
         return raw
@@ -250,20 +279,20 @@ class Attempt:
                 body=self.call.body,
                 outcome=outcome,
                 detail=detail,
-                before=self.before.model_dump(mode="json", exclude_unset=True) if self.before else None,
+                before=self.before,
                 deletes=self.deletes,
             )
         )
 
 
-async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: Sequence, answer: Any) -> Any:
+async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: Record, answer: Any) -> Any:
     """Judge, confirm, reserve a delete from the budget, then send; every refusal is audited."""
     budget = app_state(ctx).budget
     attempt = Attempt(ctx, tool, call, args.id, before, deletes=is_delete(args.KIND, call.body or {}))
     try:
         assessment = judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
-            confirm(ctx, answer, before, "delete" if assessment.deletes else "change")
+            confirm(ctx, answer, before, assessment)
         reservation = budget.reserve() if assessment.deletes else None
     except Refused as refusal:
         raise attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal

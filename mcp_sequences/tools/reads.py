@@ -2,67 +2,179 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import BeforeValidator, Field, field_validator
 
-from mcp_sequences import shaping
+from mcp_sequences import paging, shaping
 from mcp_sequences.client import ID_PATTERN
-from mcp_sequences.models import Sequence, SequencePage
+from mcp_sequences.models import SequenceFields, SequencePage, SequenceRecord, at_most, checked, count
 from mcp_sequences.toolkit import ToolArgs, app_state, tool
 
 MAX_PAGE_SIZE = 100
+SORTABLE = Literal["name", "status", "priority", "startDate", "endDate", "createdAt", "updatedAt"]
+# Fields a filter may name, besides dotted paths into them (owner.email).
+FILTERABLE = frozenset({"id", "createdAt", "updatedAt", *SequenceFields.model_fields})
+FIELD_LIST = r"\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*){0,49}\s*"
+# Arguments that define a query, and so travel inside a cursor.
+QUERY_ARGS = ("q", "status", "tag", "owner", "p", "sortBy", "order", "fields", "limit", "restorable")
+
+
+def _json_object(value: Any) -> Any:
+    """A model may write the filter as an object or as JSON text; both mean the same."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError('must be a JSON object, e.g. {"priority":"high"}') from None
+    return value
 
 
 class SequenceRef(ToolArgs):
     """Arguments naming one sequence."""
 
-    id: str = Field(
-        pattern=ID_PATTERN,
-        description="Id of the sequence (letters, digits, '-' or '_'); list_sequences shows ids.",
-    )
+    id: Annotated[str, checked(ID_PATTERN, "1-64 letters, digits, '-' or '_' (list_sequences shows ids)")]
 
 
 class ListSequencesArgs(ToolArgs):
-    limit: int = Field(20, ge=1, le=MAX_PAGE_SIZE, description="Sequences per page, 1-100.")
-    page: int = Field(1, ge=1, description="Page number, starting at 1.")
-    q: str | None = Field(None, max_length=200, description="Free-text search, e.g. part of a name, code or tag.")
-    sortBy: str | None = Field(
-        None, max_length=64, description="Field to sort by, e.g. createdAt, name, status. Default: most recent first."
+    q: Annotated[str, at_most(200)] | None = Field(None, description="Search text.")
+    status: Annotated[str, at_most(64)] | None = Field(None, description="Exact status.")
+    tag: Annotated[str, at_most(100)] | None = Field(None, description="Has this tag.")
+    owner: Annotated[str, at_most(200)] | None = Field(None, description="Owner email, id or name.")
+    p: Annotated[dict[str, Any] | None, BeforeValidator(_json_object)] = Field(
+        None, description='Exact-match filters, e.g. {"priority":"high"}.'
     )
-    order: Literal["asc", "desc"] | None = Field(None, description="Sort direction for sortBy.")
-    fields: str | None = Field(
-        None,
-        max_length=500,
-        description="Comma-separated fields to return, e.g. 'id,name,status'; keeps large lists small.",
+    sortBy: SORTABLE | None = None
+    order: Literal["asc", "desc"] | None = None
+    fields: Annotated[str, checked(FIELD_LIST, "field names separated by commas, e.g. 'id,name,steps'")] | None = Field(
+        None, description="Comma-separated: full records with only these."
     )
-    p: str | None = Field(
-        None,
-        max_length=2000,
-        description='The API\'s policyFilters: a JSON object of exact-match filters, e.g. \'{"status":"active"}\'.',
-    )
+    limit: count(1, MAX_PAGE_SIZE) = 20
+    page: count(1) = 1
+    cursor: Annotated[str, at_most(4000)] | None = Field(None, description="A next_cursor, alone.")
+    restorable: bool = Field(False, description="Instead: what this server deleted.")
+
+    @field_validator("p")
+    @classmethod
+    def _known_filters(cls, p: dict[str, Any] | None) -> dict[str, Any] | None:
+        unknown = sorted(key for key in p or {} if key.split(".")[0] not in FILTERABLE)
+        if unknown:
+            raise ValueError(f"filters on {', '.join(unknown)}: not fields of a sequence ({', '.join(sorted(FILTERABLE))})")
+        return p
+
+    def filters(self) -> dict[str, Any]:
+        """`p` with the simple filters folded in, as the API's exact-match policyFilters."""
+        simple = {"status": self.status, "tags": self.tag, _owner_key(self.owner): self.owner}
+        return dict(self.p or {}) | {key: value for key, value in simple.items() if value is not None}
+
+    def field_list(self) -> list[str]:
+        return [name.strip() for name in (self.fields or "").split(",") if name.strip()]
+
+    def api_params(self) -> dict[str, Any]:
+        params = {
+            "q": self.q,
+            "sortBy": self.sortBy,
+            "order": self.order,
+            "fields": ",".join(self.field_list()) or None,
+            "p": json.dumps(self.filters(), separators=(",", ":")) if self.filters() else None,
+            "limit": self.limit,
+            "page": self.page,
+        }
+        return {key: value for key, value in params.items() if value is not None}
+
+
+def _owner_key(owner: str | None) -> str:
+    if owner and "@" in owner:
+        return "owner.email"
+    if owner and any(char.isdigit() for char in owner) and " " not in owner:
+        return "owner.id"
+    return "owner.name"
+
+
+def resume(args: ListSequencesArgs) -> tuple[ListSequencesArgs, int]:
+    """The query to run and how many items of its page to skip: a cursor's, or the arguments'."""
+    if args.cursor is None:
+        return args, 0
+    state = paging.decode(args.cursor)
+    given = args.model_dump(exclude_unset=True, exclude={"cursor"})
+    try:
+        saved = ListSequencesArgs.model_validate({key: state[key] for key in (*QUERY_ARGS, "page") if key in state})
+    except ValueError:
+        raise paging.CursorError("is not a cursor this server gave; pass next_cursor exactly as returned") from None
+    differing = sorted(key for key, value in given.items() if getattr(saved, key) != value)
+    if differing:
+        raise paging.CursorError(f"resumes its own query; pass it alone (it differs in {', '.join(differing)})")
+    skip = state.get("skip", 0)
+    return saved, skip if isinstance(skip, int) and skip >= 0 else 0
+
+
+def cursor_for(args: ListSequencesArgs, page: int, skip: int) -> str:
+    query = args.model_dump(exclude_defaults=True, include=set(QUERY_ARGS))
+    return paging.encode(query | {"page": page, "skip": skip})
 
 
 @tool("List sequences", read_only=True)
 async def list_sequences(args: ListSequencesArgs, ctx: Context) -> SequencePage:
-    """List sequences, most recent first, one page at a time, with optional search, sort and filters.
-
-    Use this to find a sequence's id, to browse or search (q), or to review many at once; use
-    get_sequence for one sequence's full detail. Returns {items, page, limit, total, has_more};
-    when has_more is true, call again with page + 1.
-    """
+    """Find sequences, newest first: a summary of each. Page on with cursor=next_cursor while has_more."""
+    query, skip = resume(args)
     state = app_state(ctx)
-    raw = await state.api.list(args.model_dump(by_alias=True, exclude_none=True))
-    page = shaping.sequence_page(raw, page=args.page, limit=args.limit)
-    return shaping.fit(page, state.settings.max_result_chars)
+    if query.restorable:
+        page = await restorable_page(query, skip, ctx)
+    else:
+        answer = shaping.ListAnswer(await state.api.list(query.api_params()))
+        state.keys.learn(answer.items)
+        page = build_page(query, skip, answer)
+    return paging.fit(page, state.settings.max_result_chars, lambda kept: cursor_for(query, query.page, skip + kept))
+
+
+def build_page(query: ListSequencesArgs, skip: int, answer: shaping.ListAnswer) -> SequencePage:
+    fields = query.field_list()
+    items = [shaping.project(item, fields) if fields else shaping.summary(item) for item in answer.items[skip:]]
+    has_more = answer.has_more(query.page, query.limit)
+    notes = [answer.note, _missing_fields(fields, answer.items), _empty_hint(query, answer.items)]
+    extras = {
+        "total": answer.total(),
+        "next_cursor": cursor_for(query, query.page + 1, 0) if has_more else None,
+        "note": " ".join(note for note in notes if note) or None,
+        "raw": shaping.shown(answer.raw) if answer.raw is not None else None,
+    }
+    present = {key: value for key, value in extras.items() if value is not None}
+    return SequencePage(items=items, page=query.page, has_more=has_more, **present)
+
+
+def _missing_fields(fields: list[str], items: list[dict[str, Any]]) -> str | None:
+    missing = [name for name in fields if items and not any(name in item for item in items)]
+    return f"No sequence on this page has {', '.join(missing)}." if missing else None
+
+
+def _empty_hint(query: ListSequencesArgs, items: list[dict[str, Any]]) -> str | None:
+    if items or not query.filters() or query.page > 1:
+        return None
+    return "Nothing matched the filters (exact matches); try q= for a looser search."
+
+
+async def restorable_page(query: ListSequencesArgs, skip: int, ctx: Context) -> SequencePage:
+    """Deletions this server made and has not undone, newest first, from the audit log."""
+    deletions = [(entry, restored) for entry, restored in app_state(ctx).audit.deletions() if restored is None]
+    start = (query.page - 1) * query.limit
+    chosen = deletions[start : start + query.limit][skip:]
+    items = [shaping.summary(entry.before or {}) | _deletion_facts(entry) for entry, _ in chosen]
+    has_more = start + query.limit < len(deletions)
+    more = {"next_cursor": cursor_for(query, query.page + 1, 0)} if has_more else {}
+    return SequencePage(items=items, page=query.page, total=len(deletions), has_more=has_more, **more)
+
+
+def _deletion_facts(entry: Any) -> dict[str, str]:
+    facts = {"deletedAt": entry.time[:19] + "Z", "deletedBy": entry.caller}
+    return {key: value for key, value in facts.items() if value}
 
 
 @tool("Get a sequence", read_only=True)
-async def get_sequence(args: SequenceRef, ctx: Context) -> Sequence:
-    """Retrieve one sequence by id with all its fields: steps, schedule, owner, contacts, status, dates.
-
-    Use this before changing a sequence, to see its current state. Returns the sequence as the
-    API stores it, including fields beyond the documented ones.
-    """
-    return shaping.sequence(await app_state(ctx).api.get(args.id))
+async def get_sequence(args: SequenceRef, ctx: Context) -> SequenceRecord:
+    """One sequence in full: steps, schedule, owner, contacts, dates."""
+    state = app_state(ctx)
+    record = shaping.record(await state.api.get(args.id), args.id)
+    state.keys.learn([record])
+    return SequenceRecord.model_validate(shaping.shown(record))

@@ -1,48 +1,63 @@
-"""restore_sequence: bring back a sequence deleted through this server, from the audit log's copy."""
+"""restore_sequence: bring back a sequence deleted through this server, from the audit log's copy.
+
+Where the API still holds the record and it is still deleted, the copy is written back in place
+through the same path as update_sequence (protection, policy, the person's yes if it would clear
+data); a record that is live again is never overwritten. A record the API no longer has is
+re-created, under a new id.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from mcp.server.mcpserver import Context
 
 from mcp_sequences import shaping
 from mcp_sequences.audit import AuditEntry
-from mcp_sequences.client import create_call, replace_call
-from mcp_sequences.errors import NotFoundError
-from mcp_sequences.guard import Refused
-from mcp_sequences.models import RestoreResult, Sequence
+from mcp_sequences.client import Call, create_call, replace_call
+from mcp_sequences.guard import Kind, Refused, describe
+from mcp_sequences.models import RestoreResult
+from mcp_sequences.records import Record, View
 from mcp_sequences.toolkit import app_state, tool
-from mcp_sequences.tools.guarded import Attempt, ChangeArgs, planned
+from mcp_sequences.tools.guarded import Answer, Attempt, Before, ChangeArgs, change, planned, verdict
 
 # The API assigns these; the rest of the copy is sent back as it was.
 ASSIGNED_BY_API = ("id", "_id", "createdAt", "updatedAt")
 
 
 class RestoreSequenceArgs(ChangeArgs):
-    pass
+    KIND: ClassVar[Kind] = "replace"
+    MAY_BE_GONE: ClassVar[bool] = True
+
+    def change_body(self, before: Record, ctx: Context) -> dict[str, Any] | None:
+        """Only an in-place restore changes an existing record; the person may have to confirm it."""
+        deleted, restored = app_state(ctx).audit.deletion_of(self.id)
+        if not before or not View.of(before).deleted or deleted is None or restored is not None:
+            return None
+        return restorable(deleted.before or {})
 
 
 @tool("Restore a deleted sequence")
-async def restore_sequence(args: RestoreSequenceArgs, ctx: Context) -> RestoreResult:
-    """Bring back a sequence deleted through this server, from the copy its audit log kept.
-
-    Give the id the sequence had. Everything it had is written back (name, steps, schedule, owner,
-    contacts, tags...), marked not deleted. If the API still holds the record (a delete by
-    deleted: "true"), it is restored in place under its own id; otherwise it is re-created and the
-    API gives it a new id, returned in `sequence`. A sequence is restored once: a second call
-    says where the first restore went.
-    """
-    state = app_state(ctx)
-    async with state.restore_lock:  # check-then-create must not interleave within this process
+async def restore_sequence(args: RestoreSequenceArgs, ctx: Context, before: Before, answer: Answer) -> RestoreResult:
+    """Bring back a sequence this server deleted (list_sequences restorable=true), once; it may get a new id."""
+    async with app_state(ctx).restore_lock:  # check-then-write must not interleave within this process
         snapshot = restorable(_deletion(ctx, args.id).before or {})
-        in_place = await _still_there(ctx, args.id)
+        in_place = bool(before)
+        if in_place and not View.of(before).deleted:
+            raise _refuse(ctx, args.id, f"{describe(before)} is no longer deleted; restoring would overwrite it")
         call = replace_call(args.id, snapshot) if in_place else create_call(snapshot)
         if args.dry_run:
-            return planned(call, RestoreResult, restored_from=args.id, in_place=in_place)
-        raw = await Attempt(ctx, "restore_sequence", call, args.id).send(new_id=not in_place)
-    restored = shaping.sequence(raw, fallback_id=args.id if in_place else None)
-    return RestoreResult(restored_from=args.id, sequence=restored, in_place=in_place)
+            judged = verdict(args.KIND, before, snapshot, ctx) if in_place else "a real call would be sent as is"
+            return planned(call, RestoreResult, judged, restored_from=args.id, in_place=in_place)
+        raw = await _send(ctx, args, call, before, answer)
+    restored = shaping.shown(shaping.record(raw, args.id if in_place else None))
+    return RestoreResult(restored_from=args.id, in_place=in_place, sequence=restored)
+
+
+async def _send(ctx: Context, args: RestoreSequenceArgs, call: Call, before: Record, answer: Any) -> Any:
+    if before:
+        return await change(ctx, "restore_sequence", args, call, before, answer)
+    return await Attempt(ctx, "restore_sequence", call, args.id).send(new_id=True)
 
 
 def restorable(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -55,18 +70,14 @@ def _deletion(ctx: Context, sequence_id: str) -> AuditEntry:
     if deleted is None:
         reason = (
             f"the audit log has no delete of sequence {sequence_id!r}: only sequences deleted through this "
-            "server (with this --audit-log) can be restored"
+            "server (with this --audit-log) can be restored; list_sequences restorable=true lists them"
         )
     elif restored is not None:
         reason = f"sequence {sequence_id!r} was already restored at {restored.time} ({restored.detail or 'in place'})"
     else:
         return deleted
-    raise Attempt(ctx, "restore_sequence", create_call({}), sequence_id).refuse(Refused(reason), "restored")
+    raise _refuse(ctx, sequence_id, reason)
 
 
-async def _still_there(ctx: Context, sequence_id: str) -> bool:
-    try:
-        record: Sequence = shaping.sequence(await app_state(ctx).api.get(sequence_id))
-    except NotFoundError:
-        return False
-    return record.id is not None
+def _refuse(ctx: Context, sequence_id: str, reason: str) -> Refused:
+    return Attempt(ctx, "restore_sequence", create_call({}), sequence_id).refuse(Refused(reason), "restored")

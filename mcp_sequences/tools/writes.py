@@ -2,36 +2,50 @@
 
 Each goes through guarded.py: `dry_run` shows the request instead of sending it, every write is
 audited, and an update or patch that deletes (deleted: "true") or clears fields needs the
-person's yes like delete_sequence does.
+person's yes like delete_sequence does. Before any of that, what only context can show is
+checked: a misspelled key in a sub-object (keys.py), an end date before the start.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import json
+from typing import Annotated, Any, ClassVar
 
 from mcp.server.mcpserver import Context
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from mcp_sequences import shaping
-from mcp_sequences.client import activity_call, create_call, patch_call, replace_call
+from mcp_sequences.client import Call, activity_call, create_call, patch_call, replace_call
 from mcp_sequences.guard import Kind
-from mcp_sequences.models import SequenceFields, WrittenActivity, WrittenSequence
-from mcp_sequences.toolkit import tool
+from mcp_sequences.models import Name, SequenceFields, WrittenActivity, WrittenSequence, check_dates
+from mcp_sequences.records import Record
+from mcp_sequences.toolkit import app_state, tool
 from mcp_sequences.tools.guarded import Answer, Attempt, Before, ChangeArgs, WriteArgs, body, change, planned, verdict
 
-NAME_DOC = "Name of the sequence, shown in the CRM (required)."
+# Activity has no documented fields; a note is text, not an attachment store.
+MAX_ACTIVITY_CHARS = 64_000
+
+
+class SequenceChange(ChangeArgs, SequenceFields):
+    """update and patch: the fields are described once, on create_sequence."""
+
+    UNDESCRIBED: ClassVar[frozenset[str]] = frozenset(SequenceFields.model_fields)
+
+    def check(self, before: Record, ctx: Context) -> None:
+        app_state(ctx).keys.check(body(self))
+        check_dates(body(self), before if self.KIND == "patch" else None)
 
 
 class CreateSequenceArgs(WriteArgs, SequenceFields):
-    name: str = Field(min_length=1, max_length=200, description=NAME_DOC)
+    name: Name
 
 
-class UpdateSequenceArgs(ChangeArgs, SequenceFields):
+class UpdateSequenceArgs(SequenceChange):
     KIND: ClassVar[Kind] = "replace"
-    name: str = Field(min_length=1, max_length=200, description=NAME_DOC)
+    name: Name
 
 
-class PatchSequenceArgs(ChangeArgs, SequenceFields):
+class PatchSequenceArgs(SequenceChange):
     @model_validator(mode="after")
     def _some_change(self) -> PatchSequenceArgs:
         if not body(self):
@@ -39,70 +53,62 @@ class PatchSequenceArgs(ChangeArgs, SequenceFields):
         return self
 
 
+def _activity(activity: dict[str, Any]) -> dict[str, Any]:
+    if not activity:
+        raise ValueError("must have at least one field, e.g. sequenceId and type")
+    if len(json.dumps(activity, ensure_ascii=False)) > MAX_ACTIVITY_CHARS:
+        raise ValueError(f"is larger than {MAX_ACTIVITY_CHARS:,} characters; record a summary instead")
+    return activity
+
+
 class CreateActivityArgs(WriteArgs):
-    activity: dict[str, Any] = Field(
-        min_length=1,
-        description="The activity as a JSON object, sent unchanged. The API documents no fields; usually "
-        "sequenceId (the sequence it concerns), type (e.g. email_sent, reply, call, note, task), "
-        "contactId or email, and a note or description.",
+    activity: Annotated[dict[str, Any], AfterValidator(_activity)] = Field(
+        description="Sent as given, e.g. {sequenceId, type, contactId, note}."
     )
 
 
 @tool("Create a sequence")
 async def create_sequence(args: CreateSequenceArgs, ctx: Context) -> WrittenSequence:
-    """Create a new sequence (outreach cadence) with its steps, schedule, owner, sender and contacts.
-
-    Only name is required; give steps in order with delayDays between them. Each call creates
-    another sequence, so do not retry a call that succeeded. Returns the created sequence with its id.
-    """
+    """Create a sequence (outreach cadence). Each call creates one: do not retry a success."""
+    app_state(ctx).keys.check(body(args))
+    check_dates(body(args))
     call = create_call(body(args))
     if args.dry_run:
         return planned(call, WrittenSequence)
     raw = await Attempt(ctx, "create_sequence", call, None).send(new_id=True)
-    return shaping.sequence(raw, model=WrittenSequence)
+    return WrittenSequence(sequence=shaping.shown(shaping.record(raw)))
 
 
 @tool("Replace a sequence", destructive=True, idempotent=True)
 async def update_sequence(args: UpdateSequenceArgs, ctx: Context, before: Before, answer: Answer) -> WrittenSequence:
-    """Replace a sequence entirely (HTTP PUT): the record becomes exactly the fields given here.
-
-    Any field you leave out (steps, contacts, schedule...) is cleared; when that would clear data
-    the sequence has now, the person is asked to confirm by typing its name. To change a few fields
-    and keep the rest, use patch_sequence instead. Returns the sequence as stored.
-    """
-    call = replace_call(args.id, body(args))
-    if args.dry_run:
-        return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
-    raw = await change(ctx, "update_sequence", args, call, before, answer)
-    return shaping.sequence(raw, fallback_id=args.id, model=WrittenSequence)
+    """Replace a sequence (PUT; fields as in create_sequence): omitted fields are cleared."""
+    return await _write("update_sequence", args, ctx, (before, answer), replace_call(args.id, body(args)))
 
 
 @tool("Change some fields of a sequence", idempotent=True)
 async def patch_sequence(args: PatchSequenceArgs, ctx: Context, before: Before, answer: Answer) -> WrittenSequence:
-    """Change only the fields given (HTTP PATCH); every other field keeps its value.
+    """Change only the fields given (PATCH), as in create_sequence; lists are replaced whole."""
+    return await _write("patch_sequence", args, ctx, (before, answer), patch_call(args.id, body(args)))
 
-    The usual way to edit: rename, pause (status), retag, or adjust steps. A list field such as
-    steps or tags is replaced as a whole by the list you give. Setting deleted to "true" is a
-    delete and needs the person's confirmation. Returns the sequence as stored.
-    """
-    call = patch_call(args.id, body(args))
+
+async def _write(
+    tool: str, args: SequenceChange, ctx: Context, resolved: tuple[Record, Any], call: Call
+) -> WrittenSequence:
+    before, answer = resolved
+    args.check(before, ctx)
     if args.dry_run:
         return planned(call, WrittenSequence, verdict(args.KIND, before, body(args), ctx))
-    raw = await change(ctx, "patch_sequence", args, call, before, answer)
-    return shaping.sequence(raw, fallback_id=args.id, model=WrittenSequence)
+    raw = await change(ctx, tool, args, call, before, answer)
+    return WrittenSequence(sequence=shaping.shown(shaping.record(raw, args.id)))
 
 
 @tool("Record sequence activity")
 async def create_sequence_activity(args: CreateActivityArgs, ctx: Context) -> WrittenActivity:
-    """Record an activity for a sequence (e.g. an email sent, a reply, a call, a note).
-
-    Each call records another activity, so do not retry a call that succeeded. Returns the
-    activity as the API stored it.
-    """
+    """Record an activity (email sent, reply, call, note). Do not retry a success."""
     call = activity_call(args.activity)
     if args.dry_run:
         return planned(call, WrittenActivity)
     sequence_id = args.activity.get("sequenceId")
     attempt = Attempt(ctx, "create_sequence_activity", call, sequence_id if isinstance(sequence_id, str) else None)
     raw = await attempt.send()
-    return shaping.activity(raw, model=WrittenActivity)
+    return WrittenActivity(activity=shaping.shown(shaping.record(raw)))

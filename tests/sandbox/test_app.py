@@ -189,12 +189,13 @@ async def test_create_without_name_is_422(client: httpx.AsyncClient, body: dict[
     ("field", "value"),
     [
         ("maxContacts", -1),
-        ("maxContacts", "5"),
+        ("maxContacts", "five"),
         ("maxContacts", True),
         ("tags", ["ok", 1]),
         ("steps", {"order": 1}),
-        ("contacts", ["a@b.c"]),
-        ("owner", "Maya"),
+        ("contacts", [["a@b.c"]]),
+        ("owner", ["Maya"]),
+        ("schedule", 9),
         ("status", 3),
     ],
 )
@@ -342,3 +343,18 @@ async def test_file_database_is_seeded_once_and_keeps_changes(tmp_path: Path) ->
         assert (await client.get(BASE)).json()["total"] == len(SEED_SEQUENCES) + 1
         assert (await client.get(f"{BASE}/{created['id']}")).json() == created
     second.state.store.close()
+
+
+@pytest.mark.parametrize(("field", "value"), [("contacts", ["c-1", 7, {"id": "c-2"}]), ("owner", "u-1"), ("schedule", "weekdays")])
+async def test_what_the_api_may_answer_with_it_accepts_back(client: httpx.AsyncClient, field: str, value: Any) -> None:
+    response = await client.post(BASE, json={"name": "Round trip", field: value})
+    assert response.status_code == 201 and response.json()[field] == value
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [({"tags": "webinar"}, 1), ({"owner.email": "maya.patel@northwind-saas.com"}, 3), ({"owner.nope": 1}, 0)],
+)
+async def test_filters_read_dotted_paths_and_array_members(client: httpx.AsyncClient, p: dict, expected: int) -> None:
+    response = await client.get(BASE, params={"p": json.dumps(p)})
+    assert response.json()["total"] == expected

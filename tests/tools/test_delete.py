@@ -24,8 +24,7 @@ async def test_typing_the_name_deletes(sandbox: Starlette, mode: str, typed: str
     async with connect(sandbox, mode, elicitation_callback=person) as client:
         result = await client.call_tool("delete_sequence", {"id": FIRST_ID})
     assert result.is_error is False, result.content[0].text
-    assert result.structured_content["deleted"] is True
-    assert result.structured_content["snapshot"]["id"] == FIRST_ID
+    assert result.structured_content == {"deleted": True, "id": FIRST_ID, "name": FIRST_NAME}
     assert journal(sandbox).count(DELETE) == 1 and not still_there(sandbox)
     [entry] = audit_lines()
     assert (entry["tool"], entry["outcome"], entry["deletes"]) == ("delete_sequence", "ok", True)
@@ -82,9 +81,9 @@ async def test_a_dry_run_sends_and_asks_nothing(sandbox: Starlette, mode: str) -
     person = Person.typing_the_name()
     async with connect(sandbox, mode, elicitation_callback=person) as client:
         result = await client.call_tool("delete_sequence", {"id": FIRST_ID, "dry_run": True})
-    assert result.structured_content["request"] == {"method": "DELETE", "path": DELETE[1], "body": None}
-    assert result.structured_content["dry_run"] is True and result.structured_content["deleted"] is False
-    assert "ask the person to type the sequence's name" in result.structured_content["verdict"]
+    dry_run = result.structured_content["dry_run"]
+    assert dry_run["request"] == {"method": "DELETE", "path": DELETE[1]} and result.structured_content["deleted"] is False
+    assert "ask the person to type the sequence's name" in dry_run["verdict"]
     assert journal(sandbox) == [("GET", f"/api/v2/sequences/{FIRST_ID}")]
     assert person.shown == [] and audit_lines() == [] and still_there(sandbox)
 
