@@ -88,7 +88,7 @@ def accepts(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def call_tool(port: int, name: str, arguments: dict) -> dict:
+async def call_tool(url: str, name: str, arguments: dict) -> dict:
     """One `tools/call` as a 2026-07-28 client sends it (one HTTP request, no session); the JSON-RPC reply."""
     params = {"name": name, "arguments": arguments, "_meta": ENVELOPE}
     headers = {
@@ -99,7 +99,7 @@ async def call_tool(port: int, name: str, arguments: dict) -> dict:
     }
     message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
     async with httpx.AsyncClient(timeout=30) as http:
-        response = await http.post(f"http://127.0.0.1:{port}/mcp", json=message, headers=headers)
+        response = await http.post(url, json=message, headers=headers)
     if response.headers["content-type"].startswith("text/event-stream"):
         data = [line.removeprefix("data:") for line in response.text.splitlines() if line.startswith("data:")]
         return json.loads(data[-1])
@@ -121,7 +121,7 @@ async def test_sigterm_lets_the_call_in_flight_finish_and_takes_no_new_connectio
             replies: list[dict] = []
 
             async def call() -> None:
-                replies.append(await call_tool(port, "get_sequence", {"id": "seq-1"}))
+                replies.append(await call_tool(f"http://127.0.0.1:{port}/mcp", "get_sequence", {"id": "seq-1"}))
 
             group.start_soon(call)
             await wait_for(slow_api.asked.is_set, 10)
@@ -170,7 +170,7 @@ async def test_a_call_longer_than_the_shutdown_timeout_is_cut_off(tmp_path: Path
 
 async def cut_off_call(port: int) -> None:
     with pytest.raises(httpx.RemoteProtocolError):  # the server went without answering
-        await call_tool(port, "get_sequence", {"id": "seq-1"})
+        await call_tool(f"http://127.0.0.1:{port}/mcp", "get_sequence", {"id": "seq-1"})
 
 
 async def stop_and_time(process: subprocess.Popen) -> tuple[int, float]:
