@@ -204,20 +204,24 @@ def report(mixes: list[Mix], seconds: float, api: str, rate: int, rss: list[tupl
 
 
 async def store_cost(api: str, folder: Path, state_url: str | None) -> None:
-    """Server CPU per call on one replica at 4 sessions, per kind of state, in this run."""
-    kinds = {"in-memory (no store)": None} if not HAS_STORE else {}
-    if HAS_STORE:
-        kinds["SQLite"] = str(folder / "cost.db")
-        if state_url:
-            kinds["PostgreSQL"] = state_url
+    """Server CPU per call on one process at 4 sessions, per kind of state, next to the one-tool server."""
     env = {"ICLOUDREADY_BASE_URL": api, "ICLOUDREADY_API_KEY": "stand-in-key"}
-    for kind, url in kinds.items():
-        with launched(kind, replica_command(folder, f"cost-{len(kind)}", 10**9, url), env) as server:
+    kinds: dict[str, tuple[list[str], dict[str, str]]] = {
+        "one-tool server (no state)": ([sys.executable, str(HERE / "one_call_server.py"), "--base-url", api], {})
+    }
+    if not HAS_STORE:
+        kinds["in-memory state"] = (replica_command(folder, "cost-memory", 10**9, None), env)
+    else:
+        kinds["SQLite store"] = (replica_command(folder, "cost-sqlite", 10**9, str(folder / "cost.db")), env)
+        if state_url:
+            kinds["PostgreSQL store"] = (replica_command(folder, "cost-pg", 10**9, state_url), env)
+    for kind, (command, kind_env) in kinds.items():
+        with launched(kind, command, kind_env) as server:
             await measure(server, 2, 1.0)
             rate, cpu, errors = await measure(server, 4, 5.0)
-        print(f"store cost, {kind:22}: {cpu:.3f} ms CPU a call ({rate:.0f} calls/s, {errors} errors)")
+        print(f"CPU a call, {kind:27}: {cpu:.3f} ms ({rate:.0f} calls/s, {errors} errors)")
     if not HAS_STORE:
-        print("store cost, SQLite / PostgreSQL: not measured: this build has no --state-url (the store is missing)")
+        print("CPU a call, SQLite / PostgreSQL store: not measured: this build has no --state-url")
 
 
 def main() -> None:
