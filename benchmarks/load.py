@@ -7,10 +7,12 @@ so a load balancer may send each to another replica. Shared by throughput.py and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -55,10 +57,8 @@ class Session:
 
     async def close(self) -> None:
         if "Mcp-Session-Id" in self.headers:
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # the session may be gone already
                 await self.http.delete(self.url, headers=self.headers)
-            except httpx.HTTPError:
-                pass
         await self.http.aclose()
 
     async def _post(self, method: str, params: dict[str, Any]) -> httpx.Response:
@@ -97,7 +97,7 @@ def parse(response: httpx.Response) -> dict[str, Any]:
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far (Linux /proc)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

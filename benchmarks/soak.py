@@ -10,10 +10,10 @@ own state, and the report says so (the budget is then multiplied by three).
 The load: 12 clients of 2026-07-28 (round robin: each request may reach another replica) and 4
 handshake-era sessions (sticky), each looping over get / list / patch / create / delete.
 
-Printed: calls/s, p50/p99 latency, errors (target 0; refusals by the rate limit are counted apart), the peak combined rate reaching the API in any
-60 s window against the budget, each replica's RSS growth after warm-up (target < 5 %), and the
-server CPU per call with the state store (SQLite and PostgreSQL) next to in-memory state, measured
-on one replica in this same run.
+Printed: calls/s, p50/p99 latency, errors (target 0; refusals by the rate limit counted apart), the
+peak combined rate reaching the API in any 60 s window against the budget, each replica's RSS growth
+after warm-up (target < 5 %), and the server CPU per call with the state store (SQLite and
+PostgreSQL) next to in-memory state and the one-tool server, on one process in this same run.
 
 Run: python benchmarks/soak.py [--seconds 60] [--sessions 16] [--rate-per-minute 1200]
 """
@@ -24,7 +24,6 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import anyio
 import httpx
-from load import Modern, Session, cpu_seconds, now, rss_kib
+from load import Modern, Session, now, rss_kib
 from throughput import free_port, launched, measure, stand_in_api, stop
 
 from mcp_sequences.settings import Settings
@@ -182,7 +181,9 @@ def peak_per_minute(per_second: dict[str, int]) -> int:
     if not counts:
         return 0
     first, last = min(counts), max(counts)
-    return max(sum(counts.get(s, 0) for s in range(start, start + 60)) for start in range(first, max(first, last - 59) + 1))
+    return max(
+        sum(counts.get(s, 0) for s in range(start, start + 60)) for start in range(first, max(first, last - 59) + 1)
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -193,7 +194,13 @@ def percentile(values: list[float], share: float) -> float:
 def served(url: str) -> int:
     """Tool calls a replica has answered, from its /metrics."""
     text = httpx.get(url.removesuffix("/mcp") + "/metrics", timeout=10).text
-    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("mcp_sequences_tool_calls_total{")))
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("mcp_sequences_tool_calls_total{")
+        )
+    )
 
 
 def report(mixes: list[Mix], seconds: float, api: str, rate: int, rss: list[tuple[int, int]], state: str) -> None:
@@ -203,14 +210,18 @@ def report(mixes: list[Mix], seconds: float, api: str, rate: int, rss: list[tupl
     stats = httpx.get(f"{api}/_stats", timeout=10).json()
     peak = peak_per_minute(stats["per_second"])
     print(f"state: {state}")
-    print(f"calls: {len(latencies) + len(errors) + throttled} in {seconds:g} s; answered {len(latencies) / seconds:.1f}/s")
+    print(
+        f"calls: {len(latencies) + len(errors) + throttled} in {seconds:g} s; answered {len(latencies) / seconds:.1f}/s"
+    )
     print(f"refused by the rate limit (the budget holding): {throttled}")
-    print(f"latency of answered calls: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
+    p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    print(f"latency of answered calls: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     print(f"errors: {len(errors)} (target 0)" + "".join(f"\n  {e}" for e in sorted(set(errors))[:10]))
     verdict = "within" if peak <= rate else "OVER"
     print(f"peak API rate: {peak} requests in a 60 s window, budget {rate}/min: {verdict}")
     for n, (start, end) in enumerate(rss, 1):
-        print(f"replica {n} RSS: {start / 1024:.1f} -> {end / 1024:.1f} MiB ({(end - start) / start * 100:+.1f} %, target < 5 %)")
+        growth = (end - start) / start * 100
+        print(f"replica {n} RSS: {start / 1024:.1f} -> {end / 1024:.1f} MiB ({growth:+.1f} %, target < 5 %)")
 
 
 async def store_cost(api: str, folder: Path, state_url: str | None) -> None:
@@ -246,7 +257,9 @@ def main() -> None:
         state_url = stack.enter_context(postgres()) if HAS_STORE else None
         env = {"ICLOUDREADY_BASE_URL": api, "ICLOUDREADY_API_KEY": "stand-in-key", "MCP_SEQUENCES_STATE_KEY": STATE_KEY}
         replicas = [
-            stack.enter_context(launched(f"r{n}", replica_command(folder, f"r{n}", args.rate_per_minute, state_url), env))
+            stack.enter_context(
+                launched(f"r{n}", replica_command(folder, f"r{n}", args.rate_per_minute, state_url), env)
+            )
             for n in range(REPLICAS)
         ]
         front = stack.enter_context(nginx([r.port for r in replicas]))

@@ -23,7 +23,9 @@ SEEDED = 50
 
 
 def seed() -> dict[str, dict[str, Any]]:
-    return {f"seq-{n}": {"_id": f"seq-{n}", "name": f"Sequence {n}", "status": "active", "tags": []} for n in range(SEEDED)}
+    return {
+        f"seq-{n}": {"_id": f"seq-{n}", "name": f"Sequence {n}", "status": "active", "tags": []} for n in range(SEEDED)
+    }
 
 
 class API:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
-
 from load import Session, cpu_seconds, now
 
 HERE = Path(__file__).parent
@@ -76,9 +75,7 @@ def stop(process: subprocess.Popen) -> None:
 @contextmanager
 def launched(name: str, command: list[str], env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], env=os.environ | (env or {}), stdout=subprocess.DEVNULL
-    )
+    process = subprocess.Popen([*command, "--port", str(port)], env=os.environ | (env or {}), stdout=subprocess.DEVNULL)
     try:
         wait_listening(process, port)
         yield Server(name, process, port)
