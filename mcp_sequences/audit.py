@@ -15,6 +15,8 @@ from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
+from mcp_sequences.files import private_file
+
 Outcome = Literal["ok", "refused", "failed", "unknown"]
 logger = logging.getLogger(__name__)
 
@@ -80,8 +82,7 @@ class AuditLog:
         return [entry for number, line in enumerate(lines, 1) if (entry := _parse(line, number, self.path))]
 
     def _open(self) -> TextIO:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self.path.open("a", encoding="utf-8")
+        return private_file(self.path).open("a", encoding="utf-8")
 
     def _ends_with_newline(self) -> bool:
         with self.path.open("rb") as file:

@@ -58,7 +58,7 @@ def _argument_kind(field: typing.Any) -> dict[str, typing.Any]:
     kind: dict[str, typing.Any] = {"default": argparse.SUPPRESS}
     if field.annotation is bool:
         return kind | {"action": "store_true"}
-    if typing.get_origin(field.annotation) is list:
+    if typing.get_origin(field.annotation) in (list, dict):
         return kind | {"action": "append", "metavar": "VALUE"}
     if typing.get_origin(field.annotation) is typing.Literal:
         return kind | {"choices": typing.get_args(field.annotation)}
@@ -67,7 +67,7 @@ def _argument_kind(field: typing.Any) -> dict[str, typing.Any]:
 
 def _default_note(field: typing.Any) -> str:
     default = field.get_default(call_default_factory=True)
-    return "" if default in (None, False, []) else f" (default: {default})"
+    return "" if default in (None, False, [], {}) else f" (default: {default})"
 
 
 def run_check(settings: Settings) -> None:

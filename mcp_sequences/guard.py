@@ -45,18 +45,32 @@ class Assessment:
     needs_yes: bool
 
 
-def assess(kind: Kind, before: Record, body: dict[str, Any], settings: Settings) -> Assessment:
-    """Judge a write against the record as it is now; raises Refused when a rule forbids it."""
+@dataclass(frozen=True)
+class DeletePolicy:
+    """The delete policy for this call, and where it comes from, in words (refusals name it)."""
+
+    mode: Literal["confirm", "deny", "allow"]
+    source: str = "on this server (--delete-policy deny)"
+
+
+def assess(
+    kind: Kind, before: Record, body: dict[str, Any], settings: Settings, policy: DeletePolicy | None = None
+) -> Assessment:
+    """Judge a write against the record as it is now; raises Refused when a rule forbids it.
+
+    `policy` is the caller's own when the HTTP deployment sets one; by default, --delete-policy.
+    """
+    policy = policy or DeletePolicy(settings.delete_policy)
     deletes = is_delete(kind, body)
     rule = protection(before, settings)
     if rule and deletes:
         raise Refused(f"{describe(before)} is protected ({rule}) and cannot be deleted")
     if rule and (changed := protected_changes(kind, before, body, settings)):
         raise Refused(f"{describe(before)} is protected ({rule}): its {', '.join(changed)} cannot be changed")
-    if deletes and settings.delete_policy == "deny":
-        raise Refused("deleting is turned off on this server (--delete-policy deny); pause the sequence instead")
+    if deletes and policy.mode == "deny":
+        raise Refused(f"deleting is turned off {policy.source}; pause the sequence instead")
     clears = () if kind == "delete" else cleared_fields(kind, before, body)
-    return Assessment(deletes, clears, needs_yes=settings.delete_policy == "confirm" and (deletes or bool(clears)))
+    return Assessment(deletes, clears, needs_yes=policy.mode == "confirm" and (deletes or bool(clears)))
 
 
 def marks_deleted(body: dict[str, Any]) -> bool:

@@ -6,24 +6,22 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import httpx
-import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_sequences import __version__
 from mcp_sequences.audit import AuditLog
 from mcp_sequences.guard import DeleteBudget
-from mcp_sequences.http_auth import StaticTokenVerifier, auth_settings
+from mcp_sequences.http.callers import CallerFilter
+from mcp_sequences.http.endpoint import endpoint_url, exposure_problem, exposure_warnings
 from mcp_sequences.operations.metrics import Metrics
 from mcp_sequences.operations.readiness import Cached, Readiness
 from mcp_sequences.operations.routes import add_routes
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
-from mcp_sequences.settings import LOOPBACK_HOSTS, Settings
+from mcp_sequences.settings import Settings
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 from mcp_sequences.upstream import open_api, reachable
@@ -31,8 +29,6 @@ from mcp_sequences.upstream import open_api, reachable
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
-MCP_PATH = "/mcp"
-LOOPBACK_INTERFACES = ("127.0.0.1", "localhost", "::1")
 # A person has this long to answer a confirmation before its sealed state is refused.
 STATE_TTL = 300.0
 # /readyz asks the API at most this often (seconds): probes must not eat the rate budget.
@@ -68,16 +64,17 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
                 readiness=readiness,
             )
 
+    tools = enabled_tools(settings)
     server: MCPServer = MCPServer(
         SERVER_NAME,
         title="iCloudReady Sequences",
         version=__version__,
         instructions=INSTRUCTIONS,
-        tools=[sdk_tool(spec) for spec in enabled_tools(settings)],
+        tools=[sdk_tool(spec) for spec in tools],
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=state_security(settings),
-        **http_auth(settings),
+        middleware=[CallerFilter(settings, tools)],
     )
     add_resources(server)
     add_routes(server, readiness, metrics if settings.metrics else None)
@@ -102,16 +99,6 @@ def enabled_tools(settings: Settings) -> list[ToolSpec]:
     ]
 
 
-def http_auth(settings: Settings) -> dict[str, Any]:
-    """Bearer-token authentication of the HTTP endpoint, when tokens are configured."""
-    if not settings.http_tokens:
-        return {}
-    return {
-        "token_verifier": StaticTokenVerifier(settings.http_tokens),
-        "auth": auth_settings(f"http://{settings.host}:{settings.port}"),
-    }
-
-
 def state_security(settings: Settings) -> RequestStateSecurity:
     """Seal confirmation state between rounds; it expires in minutes, and a shared key lets replicas share it."""
     key = settings.sealing_key()
@@ -120,44 +107,19 @@ def state_security(settings: Settings) -> RequestStateSecurity:
     return RequestStateSecurity(keys=[key], ttl=STATE_TTL, audience=SERVER_NAME)
 
 
-def exposure_warnings(settings: Settings) -> list[str]:
-    """What an HTTP server reachable beyond this machine is probably missing."""
-    if settings.host in LOOPBACK_INTERFACES:
-        return []
-    warnings = []
-    if not settings.http_tokens:
-        warnings.append("no MCP_SEQUENCES_HTTP_TOKENS, so anyone who can reach it can call it")
-    if settings.allowed_hosts == list(LOOPBACK_HOSTS):
-        warnings.append("only loopback Host headers are accepted, so remote clients get 421; add --allowed-hosts")
-    return warnings
-
-
 def serve(settings: Settings) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
-    server = build_server(settings)
     if settings.transport == "stdio":
-        server.run()
+        build_server(settings).run()
         return
+    problem = exposure_problem(settings)
+    if problem:
+        raise SystemExit(f"mcp-sequences: {problem}")
     for warning in exposure_warnings(settings):
         logger.warning("listening on %s: %s", settings.host, warning)
+    # Imported here: stdio servers need neither uvicorn nor the HTTP layer.
+    from mcp_sequences.http.listener import serve_http
+
     # Not a log line: someone who starts an HTTP server wants to see where it is, at any log level.
-    sys.stderr.write(f"mcp-sequences: streamable HTTP at http://{settings.host}:{settings.port}{MCP_PATH}\n")
-    app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH,
-        json_response=settings.stateless,
-        stateless_http=settings.stateless,
-        transport_security=TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=settings.allowed_hosts,
-            allowed_origins=settings.allowed_origins,
-        ),
-    )
-    # uvicorn on SIGTERM/SIGINT: stop accepting, let requests in flight finish (bounded), then shut down.
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-    )
-    uvicorn.Server(config).run()
+    sys.stderr.write(f"mcp-sequences: streamable HTTP at {endpoint_url(settings)}\n")
+    serve_http(build_server(settings), settings)

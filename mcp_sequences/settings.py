@@ -7,10 +7,11 @@ var and its default are written down once, here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "MCP_SEQUENCES_"
@@ -85,6 +86,45 @@ class Settings(BaseSettings):
         description="HTTP only: bearer tokens clients must send, as a JSON object of caller name to token, "
         'e.g. {"sales-agent": "..."}; the name is the caller in the audit log. Empty: no authentication.',
         json_schema_extra={"env_only": True},
+    )
+    allow_unauthenticated: bool = Field(
+        False,
+        description="HTTP only: serve beyond loopback (e.g. --host 0.0.0.0) without tokens or OAuth, so that "
+        "anyone who can reach the port can call every tool. Refused at start-up without this.",
+    )
+    oauth_issuer: str | None = Field(
+        None,
+        description="HTTP only: accept OAuth 2.1 access tokens (JWTs) from this authorization server's issuer URL; "
+        "its keys are found from its metadata unless --oauth-jwks-url is given.",
+    )
+    oauth_jwks_url: str | None = Field(
+        None, description="HTTP only: the issuer's JWKS URL, when its metadata does not say where its keys are."
+    )
+    public_url: str | None = Field(
+        None,
+        description="HTTP only: this server's MCP endpoint as clients reach it: the OAuth resource and the "
+        "audience tokens must carry. Default: http://HOST:PORT/mcp.",
+    )
+    caller_policies: dict[str, Literal["confirm", "deny", "allow"]] = Field(
+        default_factory=dict,
+        description="HTTP only: a delete policy per caller (token name or OAuth subject), replacing "
+        "--delete-policy for that caller, e.g. ci-bot=deny (repeatable; the env var takes a JSON object).",
+    )
+    max_sessions: int = Field(100, ge=1, description="HTTP only: most open sessions in all.")
+    max_sessions_per_caller: int = Field(
+        10, ge=1, description="HTTP only: most open sessions one caller (token name or OAuth subject) may hold."
+    )
+    session_idle_minutes: float = Field(
+        10.0, gt=0, le=1440, description="HTTP only: minutes without a request after which a session is closed."
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, le=300, description="HTTP only: seconds a client has to send a request's headers."
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, le=300, description="HTTP only: seconds an idle connection is kept open between requests."
+    )
+    max_connections: int = Field(
+        200, ge=1, description="HTTP only: most connections served at once; more are answered 503."
     )
     allowed_origins: list[str] = Field(
         default_factory=lambda: list(LOOPBACK_ORIGINS),
@@ -165,6 +205,32 @@ class Settings(BaseSettings):
     def _whole_sign_in(self) -> Settings:
         if (self.email is None) != (self.password is None):
             raise ValueError("sign-in needs both ICLOUDREADY_EMAIL and ICLOUDREADY_PASSWORD")
+        return self
+
+    @field_validator("caller_policies", mode="before")
+    @classmethod
+    def _policies_from_flags(cls, value: Any) -> Any:
+        """Flags give NAME=POLICY, once per caller; the environment gives a JSON object."""
+        if isinstance(value, list):
+            pairs = [item.partition("=") for item in value]
+            if any(not sep or not name for name, sep, _ in pairs):
+                raise ValueError("give each caller's policy as NAME=POLICY, e.g. ci-bot=deny")
+            return {name: policy for name, _, policy in pairs}
+        return value
+
+    @field_validator("oauth_issuer", "oauth_jwks_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind_of_caller(self) -> Settings:
+        if self.oauth_issuer and self.http_tokens:
+            raise ValueError("give either MCP_SEQUENCES_HTTP_TOKENS or --oauth-issuer, not both")
+        if self.oauth_jwks_url and not self.oauth_issuer:
+            raise ValueError("--oauth-jwks-url needs --oauth-issuer (tokens are checked against both)")
         return self
 
     @model_validator(mode="after")

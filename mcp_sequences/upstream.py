@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from mcp_sequences.client import SequencesClient, make_http_client
 from mcp_sequences.errors import ThrottledError
+from mcp_sequences.files import private_file
 from mcp_sequences.operations.metrics import Metrics
 from mcp_sequences.sandbox import SANDBOX_API_KEY, SandboxTransport, create_sandbox_app
 from mcp_sequences.settings import Settings
@@ -35,6 +36,8 @@ async def open_api(
 
 def _open_sandbox(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, httpx.AsyncBaseTransport]:
     """The in-process sandbox: its settings (its own key and URL) and a transport into it."""
+    if settings.sandbox_db != ":memory:":
+        private_file(settings.sandbox_db)  # SQLite gives its journal files the database's mode
     app = create_sandbox_app(settings.sandbox_db)
     stack.callback(app.state.store.close)
     logger.info("sandbox mode: serving from %s", settings.sandbox_db)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from mcp_sequences.cli import build_parser, load_settings
-from mcp_sequences.server import exposure_warnings
 from mcp_sequences.settings import Settings, env_name
 
 
@@ -59,17 +58,3 @@ def test_the_readme_documents_every_setting() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for name in Settings.model_fields:
         assert f"`{env_name(name)}`" in readme, name
-
-
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        ({"host": "127.0.0.1"}, []),
-        ({"host": "0.0.0.0"}, ["no MCP_SEQUENCES_HTTP_TOKENS", "only loopback Host headers"]),
-        ({"host": "0.0.0.0", "http_tokens": {"a": "t" * 20}, "allowed_hosts": ["crm-mcp.internal"]}, []),
-    ],
-)
-def test_an_exposed_http_server_is_warned_about_what_it_lacks(overrides: dict, expected: list[str]) -> None:
-    warnings = exposure_warnings(Settings(**overrides))
-    assert len(warnings) == len(expected)
-    assert [w[: len(e)] for w, e in zip(warnings, expected, strict=True)] == expected

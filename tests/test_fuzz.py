@@ -39,6 +39,8 @@ from mcp.types import CallToolResult, ElicitResult
 from starlette.applications import Starlette
 
 from mcp_sequences.client import ID_PATTERN
+from mcp_sequences.models import MAX_NESTING
+from mcp_sequences.sanitize import clean_text
 from mcp_sequences.sandbox import Fault, SandboxTransport, create_sandbox_app
 from mcp_sequences.sandbox.seed import SEED_SEQUENCES
 from mcp_sequences.server import build_server
@@ -54,6 +56,8 @@ HUGE = 100_000  # bytes in a huge string
 MAX_DEPTH = 200
 
 SEEDED = [record["id"] for record in SEED_SEQUENCES]
+PROTECTED_TAG = "events"  # the last seeded sequence has it
+MAX_DELETES = 6  # low enough that the fuzzing spends the budget: it must hold
 # Never generated as an argument, so it is certainly still there for the liveness check.
 SPARED = SEEDED[-1]
 TOOLS = (
@@ -283,6 +287,8 @@ class Outcome:
     args: Any
     result: CallToolResult
     sent: list[Any]
+    before: dict[str, Any] | None = None  # the target record in the sandbox just before the call
+    typed: list[str] = field(default_factory=list)  # what the person typed, if asked
 
 
 @dataclass
@@ -294,6 +300,8 @@ class Rig:
     client: Client
     answer: str = "decline"
     deleted: set[str] = field(default_factory=set)
+    typed: list[str] = field(default_factory=list)  # what the person typed during the current call
+    deletes_sent: int = 0
     calls: int = 0
     stats: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
@@ -302,6 +310,12 @@ class Rig:
         """The person at the client: answers as the current example says."""
         shown_name = params.message.rsplit(NAME_PROMPT, 1)[-1].strip()
         self.stats["asked"] += 1
+        reply = self._reply(shown_name)
+        if reply.action == "accept" and isinstance((reply.content or {}).get("name"), str):
+            self.typed.append(reply.content["name"])
+        return reply
+
+    def _reply(self, shown_name: str) -> ElicitResult:
         if self.answer == "type-the-name":
             return ElicitResult(action="accept", content={"name": shown_name})
         if self.answer == "type-it-loudly":
@@ -327,6 +341,10 @@ class Rig:
         journal = self.sandbox.state.journal
         plan = self.sandbox.state.faults
 
+        target = args.get("id") if isinstance(args, dict) and isinstance(args.get("id"), str) else None
+        before = self.portal.call(self.sandbox.state.store.get_sequence, target) if target else None
+        self.typed = []
+
         async def go() -> CallToolResult:
             journal.clear()
             plan.clear()
@@ -343,7 +361,7 @@ class Rig:
         self.stats[f"{tool}:{'error' if result.is_error else 'ok'}"] += 1
         if tool == "delete_sequence" and not result.is_error and not (result.structured_content or {}).get("dry_run"):
             self.deleted.add(args["id"])
-        return Outcome(tool, args, result, list(journal))
+        return Outcome(tool, args, result, list(journal), before, list(self.typed))
 
     def report(self) -> str:
         took = time.perf_counter() - self.started
@@ -353,14 +371,16 @@ class Rig:
 
 
 @contextmanager
-def rig(mode: str, tmp_path: Path) -> Iterator[Rig]:
+def rig(mode: str, tmp_path: Path, max_deletes: int = MAX_DELETES) -> Iterator[Rig]:
     sandbox = create_sandbox_app(":memory:")
+    # A protected record the fuzzing aims at (the spared one is never a target), tagged in other letters.
+    sandbox.state.store.update_sequence(SEEDED[5], {"tags": [PROTECTED_TAG.upper(), "q1"]})
     options = {
-        "max_deletes": 1_000_000,
         "rate_per_minute": 1_000_000,
         "rate_per_hour": 1_000_000,
         "timeout": API_TIMEOUT,
-        "protect_tag": ["events"],
+        "protect_tag": [PROTECTED_TAG],
+        "max_deletes": max_deletes,
         "audit_log": str(tmp_path / "audit.jsonl"),
     }
     server = build_server(sandbox_settings(**options), transport=SandboxTransport(sandbox))
@@ -407,6 +427,25 @@ def check_outcome(outcome: Outcome, schema_fields: set[str]) -> None:
         assert json.dumps(json.loads(text), sort_keys=True) == json.dumps(structured, sort_keys=True), where
     for request in outcome.sent:
         check_request(where, outcome.tool, outcome.args, request)
+    check_guardrails(where, outcome)
+
+
+def is_a_delete(request: Any) -> bool:
+    body = request.body if isinstance(request.body, dict) else {}
+    return request.method == "DELETE" or (request.method in ("PUT", "PATCH") and body.get("deleted") == "true")
+
+
+def check_guardrails(where: str, outcome: Outcome) -> None:
+    """The guardrail oracle: a delete reaches the API only for an unprotected record whose name the
+    person typed (judged here from the sandbox's record, not from what the server showed)."""
+    for request in filter(is_a_delete, outcome.sent):
+        record = outcome.before or {}
+        tags = record.get("tags") if isinstance(record.get("tags"), list) else []
+        assert PROTECTED_TAG not in {str(tag).strip().casefold() for tag in tags}, f"{where}: deleted a protected record"
+        name = clean_text(str(record.get("name") or record.get("id"))).strip().casefold()
+        assert any(typed.strip().casefold() == name for typed in outcome.typed), (
+            f"{where}: {request.method} {request.path} sent, but the person typed {outcome.typed!r}, not {name!r}"
+        )
 
 
 def check_argument_error(where: str, text: str, known: set[str]) -> None:
@@ -468,13 +507,47 @@ def test_every_tool_survives_hostile_arguments(mode: str, tmp_path: Path) -> Non
         def one_call(data: st.DataObject, tool: str, answer: str, fault: Fault | None) -> None:
             args = data.draw(arguments(tool, fuzz.known_ids(tool)), label="arguments")
             fuzz.answer = answer
-            check_outcome(fuzz.call(tool, args, fault), fields[tool])
+            outcome = fuzz.call(tool, args, fault)
+            check_outcome(outcome, fields[tool])
+            fuzz.deletes_sent += sum(map(is_a_delete, outcome.sent))
+            assert fuzz.deletes_sent <= MAX_DELETES, f"{fuzz.deletes_sent} deletes reached the API: over --max-deletes"
 
         one_call()
         check_alive(fuzz)
+        assert fuzz.deletes_sent > 0, "no delete reached the API: the guardrail oracle judged nothing"
         print(f"\nfuzz ({mode}): {fuzz.report()}")
         assert fuzz.calls >= EXAMPLES_PER_ERA
         assert all(any(key.startswith(f"{tool}:") for key in fuzz.stats) for tool in TOOLS), fuzz.report()
+
+
+DELETES = st.sampled_from(
+    [
+        ("delete_sequence", {}),
+        ("patch_sequence", {"deleted": "true"}),
+        ("patch_sequence", {"deleted": True, "status": "paused"}),
+        ("update_sequence", {"name": "Replaced", "deleted": "yes"}),
+    ]
+)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_deletes_obey_the_guardrails(mode: str, tmp_path: Path) -> None:
+    """Every way to delete, aimed at every record (a protected one too), under every answer of the person:
+    the oracle of check_guardrails holds, and the hour's budget is never exceeded."""
+    with rig(mode, tmp_path) as fuzz:
+
+        @settings(max_examples=EXAMPLES_PER_ERA // 2, deadline=None, derandomize=not LONG_RUN, database=None)
+        @given(how=DELETES, target=st.sampled_from(SEEDED[:-1]), answer=answers)
+        def one_delete(how: tuple[str, dict[str, Any]], target: str, answer: str) -> None:
+            tool, extra = how
+            fuzz.answer = answer
+            outcome = fuzz.call(tool, {"id": target} | extra)
+            check_guardrails(f"{tool}({target})", outcome)
+            fuzz.deletes_sent += sum(map(is_a_delete, outcome.sent))
+            assert fuzz.deletes_sent <= MAX_DELETES, f"{fuzz.deletes_sent} deletes reached the API: over --max-deletes"
+
+        one_delete()
+        assert 0 < fuzz.deletes_sent, fuzz.report()
 
 
 # --- Bugs the fuzzing found, pinned so they stay fixed ---------------------------------------------
@@ -549,21 +622,27 @@ async def test_deep_nesting_never_becomes_a_protocol_error(sandbox: Starlette) -
 
 @pytest.mark.anyio
 async def test_every_write_the_api_received_is_audited(sandbox: Starlette) -> None:
-    """No record, no write: a create that reached the API has its audit line, whatever its depth."""
-    unaudited = []
+    """No record, no write: a write that reached the API has its audit line, whatever its depth.
+
+    (The activity is sent as given, so depth is the only thing that varies.)"""
+    unaudited, sent_count = [], 0
     async with connect(sandbox, "auto") as client:
-        for depth in NEAR_THE_LIMIT:
+        # Deep values are refused at MAX_NESTING before anything is sent; these get through, and reach the API.
+        for depth in [*range(0, MAX_NESTING - 1, 5), *NEAR_THE_LIMIT]:
             before = len(sandbox.state.journal)
-            result = await _call_or_exception(client, "create_sequence", {"name": "deep", "owner": nested(depth)})
+            args = {"activity": {"type": "note", "code": str(depth), "payload": nested(depth, as_list=True)}}
+            result = await _call_or_exception(client, "create_sequence_activity", args)
             sent = len(sandbox.state.journal) > before
-            if sent and not [line for line in audit_lines() if line["body"]["owner"] == nested(depth)]:
+            sent_count += sent
+            if sent and not [line for line in audit_lines() if line["body"]["code"] == str(depth)]:
                 unaudited.append(f"depth {depth}: sent, not audited; the tool said {_short(result)}")
     assert unaudited == [], "\n".join(unaudited)
+    assert sent_count >= 2, "hardly any create reached the API: this test would check nothing"
 
 
 def test_whatever_was_deleted_can_be_restored(tmp_path: Path) -> None:
     """Delete by typing the name, then restore: it comes back, whatever characters its fields hold."""
-    with rig("auto", tmp_path) as fuzz:
+    with rig("auto", tmp_path, max_deletes=1_000) as fuzz:
         fuzz.answer = "type-the-name"
 
         @settings(max_examples=10, deadline=None, derandomize=True, database=None)

@@ -42,6 +42,7 @@ from mcp_sequences.guard import (
     is_delete,
     typed_correctly,
 )
+from mcp_sequences.http.callers import caller_name, current_delete_policy
 from mcp_sequences.models import ArgumentError, DryRun, DryRunnable, PlannedRequest
 from mcp_sequences.records import Record, record_id
 from mcp_sequences.toolkit import ToolArgs, app_state
@@ -153,7 +154,7 @@ Answer = Annotated[ElicitationResult[TypeTheName], Resolve(ask_person)]
 
 def judge(kind: Kind, before: Record, change: dict[str, Any], ctx: Context) -> Assessment:
     state = app_state(ctx)
-    assessment = assess(kind, before, change, state.settings)
+    assessment = assess(kind, before, change, state.settings, current_delete_policy(state.settings))
     if assessment.deletes:
         state.budget.check()
     return assessment
@@ -267,13 +268,12 @@ class Attempt:
 
     def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
         """One audit line; a create, which had no id before, is filed under the id it was given."""
-        token = get_access_token()
         sequence_id = self.sequence_id if created is None else self.sequence_id or str(created)
         app_state(self.ctx).audit.record(
             AuditEntry(
                 tool=self.tool,
                 sequence_id=sequence_id,
-                caller=token.client_id if token else None,
+                caller=caller_name(get_access_token()),
                 method=self.call.method,
                 path=self.call.path,
                 body=self.call.body,
