@@ -7,6 +7,7 @@ here every call gets one deadline for all its attempts, and answers are read onl
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from mcp_sequences.errors import (
     ThrottledError,
     error_for_status,
 )
+from mcp_sequences.operations.metrics import MeteredTransport, Metrics
 from mcp_sequences.settings import Settings
 from mcp_sequences.store import SQLiteStore, Store, fingerprint
 from mcp_sequences.transport import (
@@ -70,8 +72,9 @@ def make_http_client(
     transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
     store: Store | None = None,
+    metrics: Metrics | None = None,
 ) -> httpx.AsyncClient:
-    """The process's one upstream client: pooled, paced, retried, bounded, authenticated.
+    """The process's one upstream client: pooled, paced, (metered,) retried, bounded, authenticated.
 
     Pacing counts in `store`, shared by every process using the same credential; without one
     (the `check` command, tests of the client alone) it counts in this process only.
@@ -79,6 +82,9 @@ def make_http_client(
     network = transport or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=MAX_CONNECTIONS))
     store = store or SQLiteStore.memory()
     limiter = RateLimiter(store, credential_key(settings), settings.rate_per_minute, settings.rate_per_hour)
+    attempts: httpx.AsyncBaseTransport = PacedTransport(network, limiter, settings.max_rate_wait)
+    if metrics is not None:
+        attempts = MeteredTransport(attempts, metrics)
     headers = {"Accept": "application/json", "User-Agent": f"mcp-sequences/{__version__}"}
     if settings.api_key is not None:
         headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
@@ -87,7 +93,7 @@ def make_http_client(
         headers=headers,
         auth=_sign_in(settings),
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-        transport=RetryTransport(PacedTransport(network, limiter, settings.max_rate_wait), retry),
+        transport=RetryTransport(attempts, retry),
     )
 
 
@@ -167,7 +173,7 @@ class SequencesClient:
         deadline = time.monotonic() + self._deadline
         try:
             with anyio.fail_after(self._deadline):
-                response = await self._exchange(call, deadline)
+                response, body = await self._exchange(call, deadline)
         except TimeoutError as exc:
             if call.method not in IDEMPOTENT_METHODS:
                 raise _unknown_outcome(call) from exc
@@ -176,18 +182,18 @@ class SequencesClient:
                 "included; try again later, or narrow the request (fields, limit)."
             ) from exc
         if not response.is_success:
-            raise error_for_status(response, call.subject, fixed_path=call.path in FIXED_PATHS)
-        return _json(response, call.subject)
+            raise error_for_status(_with_body(response, body), call.subject, fixed_path=call.path in FIXED_PATHS)
+        return _json(body, response, call.subject)
 
-    async def _exchange(self, call: Call, deadline: float) -> httpx.Response:
-        """Send and read the answer (up to the cap), mapping transport failures to our errors."""
+    async def _exchange(self, call: Call, deadline: float) -> tuple[httpx.Response, bytes]:
+        """Send and read the answer's body (up to the cap), mapping transport failures to our errors."""
         request = self._http.build_request(
             call.method, call.path, json=call.body, params=call.params, extensions={DEADLINE: deadline}
         )
         try:
             response = await self._http.send(request, stream=True)
             try:
-                return await _read_capped(response, self._max_bytes, call.subject)
+                return response, await _read_capped(response, self._max_bytes, call.subject)
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
@@ -224,8 +230,8 @@ def _unknown_outcome(call: Call) -> OutcomeUnknownError:
     )
 
 
-async def _read_capped(response: httpx.Response, max_bytes: int, subject: str) -> httpx.Response:
-    """The response with its body read, refused past `max_bytes` rather than loaded whole."""
+async def _read_capped(response: httpx.Response, max_bytes: int, subject: str) -> bytes:
+    """The response's (decoded) body, refused past `max_bytes` rather than loaded whole."""
     declared = response.headers.get("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise ResponseTooLargeError(_too_large(subject, int(declared), max_bytes))
@@ -234,9 +240,17 @@ async def _read_capped(response: httpx.Response, max_bytes: int, subject: str) -
         body += chunk
         if len(body) > max_bytes:
             raise ResponseTooLargeError(_too_large(subject, None, max_bytes))
+    return bytes(body)
+
+
+def _with_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A streamed response as a complete one, for the error mapping that reads its text.
+
+    Only failures need it: building a Response costs more than parsing a small answer.
+    """
     # Decoded already: the copy must not claim an encoding its content no longer has.
     headers = [(key, value) for key, value in response.headers.items() if key.lower() != "content-encoding"]
-    return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=response.request)
+    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
 def _too_large(subject: str, size: int | None, max_bytes: int) -> str:
@@ -255,12 +269,12 @@ def _subject(sequence_id: str) -> str:
     return f"sequence {sequence_id!r}"
 
 
-def _json(response: httpx.Response, subject: str) -> Any:
+def _json(body: bytes, response: httpx.Response, subject: str) -> Any:
     """Parse a success body; an empty one (204, or 200 with nothing) is None."""
-    if not response.content.strip():
+    if not body.strip():
         return None
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError as exc:
         kind = response.headers.get("content-type", "unknown content type")
         raise APIResponseError(

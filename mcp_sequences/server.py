@@ -18,17 +18,22 @@ from mcp_sequences.confirmations import STATE_TTL
 from mcp_sequences.http.callers import CallerFilter
 from mcp_sequences.http.endpoint import exposure_problem, exposure_warnings
 from mcp_sequences.mcp_server import SequencesServer
+from mcp_sequences.operations.metrics import Metrics
+from mcp_sequences.operations.readiness import Cached, Readiness
+from mcp_sequences.operations.routes import add_routes
 from mcp_sequences.prompt_files import load_prompts
 from mcp_sequences.resources import add_resources
 from mcp_sequences.settings import NO_CREDENTIALS, Settings
 from mcp_sequences.store import open_store
 from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
-from mcp_sequences.upstream import open_api
+from mcp_sequences.upstream import open_api, reachable
 
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
+# /readyz asks the API at most this often (seconds): probes must not eat the rate budget.
+UPSTREAM_CHECK_TTL = 10.0
 INSTRUCTIONS = """\
 iCloudReady CRM sequences (outreach cadences). Find ids with list_sequences, read one with get_sequence, \
 edit with patch_sequence. Deleting, or clearing data, asks the person to type the sequence's name; \
@@ -44,17 +49,24 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
             settings.max_deletes,
         )
 
+    metrics, readiness = Metrics(), Readiness()
+
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
             store = await open_store(settings.state_url)
             stack.push_async_callback(store.aclose)
+            api = await open_api(settings, stack, transport, store=store, metrics=metrics)
+            readiness.add("upstream", Cached(lambda: reachable(api), UPSTREAM_CHECK_TTL))
+            readiness.add("store", store.ping)
             yield AppState(
-                api=await open_api(settings, stack, transport, store),
+                api=api,
                 settings=settings,
                 store=store,
                 audit=AuditLog(store, settings.audit_log),
                 budget=DeleteBudget(store, credential_key(settings), settings.max_deletes),
+                metrics=metrics,
+                readiness=readiness,
             )
 
     tools = enabled_tools(settings)
@@ -72,6 +84,7 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     )
     confirmations.install(server)
     add_resources(server)
+    add_routes(server, readiness, metrics if settings.metrics else None)
     return server
 
 

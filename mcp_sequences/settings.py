@@ -150,6 +150,18 @@ class Settings(BaseSettings):
         default_factory=lambda: list(LOOPBACK_ORIGINS),
         description="HTTP only: browser Origin headers accepted. Repeatable; the env var takes a JSON list.",
     )
+    metrics: bool = Field(
+        False,
+        description="HTTP only: serve Prometheus metrics at /metrics (counts by tool, outcome, status; no "
+        "customer data). /healthz and /readyz are always served.",
+    )
+    shutdown_timeout: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="HTTP only: on SIGTERM, seconds the calls in flight have to finish before they are cut off; "
+        "no new connections are taken meanwhile.",
+    )
     timeout: float = Field(
         60.0, gt=0, le=600, description="Seconds one API call may take in all, retries and rate-limit waits included."
     )

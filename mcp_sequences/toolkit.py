@@ -27,16 +27,18 @@ from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_par
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from mcp_sequences.audit import AuditError, AuditLog
 from mcp_sequences.client import SequencesClient
-from mcp_sequences.errors import SequencesError
 from mcp_sequences.budget import DeleteBudget
+from mcp_sequences.errors import InvalidIdError, SequencesError, ThrottledError
 from mcp_sequences.guard import Refused
 from mcp_sequences.keys import KeyCatalog
 from mcp_sequences.models import MAX_NESTING, ArgumentError, nesting
+from mcp_sequences.operations.metrics import Metrics
+from mcp_sequences.operations.readiness import Readiness
 from mcp_sequences.schema import model_schema
 from mcp_sequences.settings import Settings
 from mcp_sequences.store import Store
@@ -47,6 +49,15 @@ ARGS = "args"
 MAX_ECHOED_INPUT_CHARS = 60
 
 Handler = Callable[..., Awaitable[BaseModel]]
+# Why a call failed, as its metrics label; the first match wins (ThrottledError is an API error too).
+OUTCOMES: tuple[tuple[type[BaseException], str], ...] = (
+    (ValidationError, "invalid"),
+    (InvalidIdError, "invalid"),
+    (Refused, "refused"),
+    (ThrottledError, "throttled"),
+    (SequencesError, "api_error"),
+    (AuditError, "audit_error"),
+)
 MALFORMED_ANSWER = (
     "Nothing was changed: the client's answer to the confirmation was not the form it was asked to fill "
     "(the sequence's name, as text); ask the person again."
@@ -62,6 +73,8 @@ class AppState:
     store: Store
     audit: AuditLog
     budget: DeleteBudget
+    metrics: Metrics
+    readiness: Readiness  # the store adds its check here
     keys: KeyCatalog = field(default_factory=KeyCatalog)
 
 
@@ -153,6 +166,18 @@ class SequencesTool(Tool):
     """An SDK tool whose failures read as instructions to the model rather than stack traces."""
 
     async def run(self, arguments: dict[str, Any], context: Context, convert_result: bool = False) -> Any:
+        outcome = "error"
+        try:
+            result = await self._explained(arguments, context, convert_result)
+            outcome = "asking" if isinstance(result, InputRequiredResult) else "ok"
+            return result
+        except ToolError as exc:
+            outcome = outcome_of(exc.__cause__)
+            raise
+        finally:
+            app_state(context).metrics.tool_calls.labels(self.name, outcome).inc()
+
+    async def _explained(self, arguments: dict[str, Any], context: Context, convert_result: bool) -> Any:
         reporting = wait_reporter.set(progress_of_waits(context))
         try:
             return await super().run(arguments, context, convert_result)
@@ -180,6 +205,14 @@ def progress_of_waits(ctx: Context) -> WaitReporter:
         await ctx.report_progress(next(waits), message=f"waiting {seconds:.1f} s for {why}")
 
     return report
+
+
+def outcome_of(cause: BaseException | None) -> str:
+    """A failed call's outcome label, from a small fixed set (metrics carry no messages)."""
+    for kind, label in OUTCOMES:
+        if isinstance(cause, kind):
+            return label
+    return "error"
 
 
 def sdk_tool(spec: ToolSpec) -> SequencesTool:

@@ -36,6 +36,8 @@ MAX_DELAY = 8.0
 RETRY_AFTER_CAP = 30.0  # a longer Retry-After is not waited for: the caller is told instead
 # Request extension: the time.monotonic() by which the whole call must be done; no retry waits past it.
 DEADLINE = "mcp_sequences.deadline"
+# Request extension set by PacedTransport: seconds this attempt was held back by the rate limiter.
+PACED_WAIT = "mcp_sequences.paced_wait"
 
 
 # Told (seconds, what for) before each wait: a tool call sets it to send the client progress, so a
@@ -181,6 +183,7 @@ class PacedTransport(httpx.AsyncBaseTransport):
             logger.warning("pacing under the API's limit of %s: holding a request for %.1f s", limit, needed)
             await wait(needed, f"the API's rate limit of {limit}")
             waited += needed
+        request.extensions[PACED_WAIT] = waited  # for the metrics of rate-limit waits
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.processes import free_port
 
 
 HOW_TO_RUN = (
@@ -23,14 +24,6 @@ HOW_TO_RUN = (
 )
 SERVER_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c listen_addresses=127.0.0.1"
 
-
-
-def free_port() -> int:
-    """A port for PostgreSQL, which binds it itself (it cannot be handed a socket): picked, released,
-    then bound by the cluster; a lost race shows as a failed start, which the caller sees."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def binaries() -> Path | None:

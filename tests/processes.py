@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +28,17 @@ START_TIMEOUT = 20.0
 def child_env() -> dict[str, str]:
     """Only what a child needs: the developer's MCP_SEQUENCES_* settings must not reach it."""
     return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+
+
+def free_port() -> int:
+    """A port nothing listens on now: only for what must bind itself (nginx, PostgreSQL) or stay unanswered.
+
+    Our own servers bind port 0 and announce it instead: a picked-then-released port can be taken
+    by another worker before the child binds it; here a lost race shows as a failed start.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 # What the server writes on stderr once it is serving (never before): the only proof that a port
@@ -154,3 +166,17 @@ def serving(folder: Path, *flags: str, **env: str) -> Iterator[HttpServer]:
     with launched(server):
         server.wait_until_listening()
         yield server
+
+
+@dataclass
+class ApiServer(HttpServer):
+    """An HTTP server process for a real API at `base_url` (a stand-in on 127.0.0.1), not the sandbox."""
+
+    base_url: str = ""
+
+    def command(self, *flags: str) -> list[str]:
+        return [*SERVE[:-1], "--audit-log", str(self.audit_log), *flags]
+
+    def start(self) -> None:
+        self.env = {"ICLOUDREADY_BASE_URL": self.base_url, "ICLOUDREADY_API_KEY": "stand-in-key"} | self.env
+        super().start()

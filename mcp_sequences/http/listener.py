@@ -155,6 +155,8 @@ def uvicorn_config(app: Starlette, settings: Settings) -> uvicorn.Config:
         http=protocol,
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.max_connections,
+        # SIGTERM: stop accepting, let requests in flight finish for this long, then shut down.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
         log_config=None,  # keep the logging the command set up: stderr only
         log_level=settings.log_level.lower(),
     )

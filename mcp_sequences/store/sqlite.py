@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from typing import TypeVar
 
 import anyio
@@ -33,10 +34,24 @@ class SQLiteStore(Store):
             path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
         )
         self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._wal()
         self._conn.execute("PRAGMA synchronous = NORMAL")  # WAL keeps it consistent; a power cut may lose the last
         self._lock = threading.Lock()
         self._migrate()
+
+    def _wal(self) -> None:
+        """Switch to WAL, waiting out another process doing the same: that switch needs the file to
+        itself and fails at once with "database is locked" instead of honouring busy_timeout (seen
+        when several servers start on one new store)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @classmethod
     def memory(cls) -> SQLiteStore:

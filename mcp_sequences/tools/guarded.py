@@ -147,6 +147,8 @@ async def ask_person(
     why = why_not_ask(ctx)
     if why:
         return CannotAsk(why=why)
+    if not ctx.input_responses:  # not the 2026-07-28 retry that brings the answer to this same question
+        app_state(ctx).metrics.confirmation("asked")
     earlier = await earlier_name(assessment, args.id, ctx)
     return Elicit(confirmation_message(args.KIND, before, assessment, earlier), TypeTheName)
 
@@ -225,6 +227,20 @@ def _without_asking(assessment: Assessment) -> str:
     )
 
 
+def confirm(
+    ctx: Context, answer: ElicitationResult[Any], before: Record, assessment: Assessment, earlier: str | None
+) -> None:
+    """`require_yes`, counted: the answer of a person who was asked is confirmed or refused."""
+    asked = not isinstance(getattr(answer, "data", None), CannotAsk | NoQuestion)
+    try:
+        require_yes(answer, before, assessment, earlier)
+    except Refused:
+        if asked:
+            app_state(ctx).metrics.confirmation("refused")
+        raise
+    app_state(ctx).metrics.confirmation("confirmed")
+
+
 @dataclass
 class Attempt:
     """One write on its way to the API, and the audit line that records what became of it."""
@@ -265,6 +281,7 @@ class Attempt:
             raise
         created = record_id(shaping.record(raw)) if new_id else None
         await self.record("ok", detail=f"new id {created}" if created is not None else None, created=created)
+        app_state(self.ctx).metrics.written(self.tool, self.deletes)
         return raw
 
     async def record(self, outcome: Outcome, *, detail: str | None = None, created: Any = None) -> None:
@@ -294,7 +311,7 @@ async def change(ctx: Context, tool: str, args: ChangeArgs, call: Call, before: 
         await spend_confirmation(ctx)
         assessment = await judge(args.KIND, before, call.body or {}, ctx)
         if assessment.needs_yes:
-            require_yes(answer, before, assessment, await earlier_name(assessment, args.id, ctx))
+            confirm(ctx, answer, before, assessment, await earlier_name(assessment, args.id, ctx))
         reservation = await budget.reserve() if assessment.deletes else None
     except Refused as refusal:
         raise await attempt.refuse(refusal, "deleted" if args.KIND == "delete" else "changed") from refusal

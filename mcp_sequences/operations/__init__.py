@@ -1,0 +1,1 @@
+"""What running the server in production needs: health and readiness, Prometheus metrics, drain on SIGTERM."""
