@@ -101,6 +101,18 @@ def compile_output_schemas_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_user_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Before any fixture of wider scope than a test starts a server: the user's data folder holds
+    their real audit log and delete budget, which tests must neither read nor spend."""
+    folder = tmp_path_factory.mktemp("session-data")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AUDIT_LOG", "STATE_URL", "SANDBOX_DB"):
+            patch.setenv(f"MCP_SEQUENCES_{name}", str(folder / name.lower()))
+        patch.setenv("XDG_DATA_HOME", str(folder))  # the default data folder, for child processes too
+        yield
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The developer's own settings must not leak into tests, nor tests write to the user's data folder."""

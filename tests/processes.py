@@ -27,7 +27,7 @@ START_TIMEOUT = 20.0
 
 def child_env() -> dict[str, str]:
     """Only what a child needs: the developer's MCP_SEQUENCES_* settings must not reach it."""
-    return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT") if name in os.environ}
+    return {name: os.environ[name] for name in ("PATH", "HOME", "SYSTEMROOT", "XDG_DATA_HOME") if name in os.environ}
 
 
 def free_port() -> int:

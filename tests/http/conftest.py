@@ -105,7 +105,10 @@ class Deployment:
 def deployed(folder: Path, listener: socket.socket | None = None, **overrides: Any) -> Iterator[Deployment]:
     """Serve the app as `serve` would, on `listener` (or a fresh one), its audit log in `folder`."""
     listener = listener or reserved()
-    defaults = {"transport": "http", "port": port_of(listener), "audit_log": str(folder / "audit.jsonl")}
+    # Its own files, named here: a module-scoped deployment starts before clean_env points the
+    # environment at the test's folder, and the user's own state store holds a real delete budget.
+    files = {"audit_log": str(folder / "audit.jsonl"), "state_url": str(folder / "state.db")}
+    defaults = {"transport": "http", "port": port_of(listener), **files}
     settings = sandbox_settings(**(defaults | overrides))
     deployment = Deployment(settings)
     app = http_app(build_server(settings, transport=deployment.upstream), settings)
