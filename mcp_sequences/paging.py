@@ -21,10 +21,13 @@ CUT_NOTE = (
 )
 
 
+NOT_OURS = "is not a cursor this server gave; pass next_cursor exactly as returned"
+
+
 class CursorError(ArgumentError):
     """A cursor this server did not give (or one cut short in copying)."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: str = NOT_OURS) -> None:
         super().__init__(("cursor", problem))
 
 
@@ -39,7 +42,7 @@ def decode(cursor: str) -> dict[str, Any]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         state = None
     if not isinstance(state, dict):
-        raise CursorError("is not a cursor this server gave; pass next_cursor exactly as returned")
+        raise CursorError()
     return state
 
 

@@ -73,12 +73,13 @@ class ListSequencesArgs(ToolArgs):
         return [name.strip() for name in (self.fields or "").split(",") if name.strip()]
 
     def api_params(self) -> dict[str, Any]:
+        filters = self.filters()
         params = {
             "q": self.q,
             "sortBy": self.sortBy,
             "order": self.order,
             "fields": ",".join(self.field_list()) or None,
-            "p": json.dumps(self.filters(), separators=(",", ":")) if self.filters() else None,
+            "p": json.dumps(filters, separators=(",", ":")) if filters else None,
             "limit": self.limit,
             "page": self.page,
         }
@@ -102,7 +103,7 @@ def resume(args: ListSequencesArgs) -> tuple[ListSequencesArgs, int]:
     try:
         saved = ListSequencesArgs.model_validate({key: state[key] for key in (*QUERY_ARGS, "page") if key in state})
     except ValueError:
-        raise paging.CursorError("is not a cursor this server gave; pass next_cursor exactly as returned") from None
+        raise paging.CursorError() from None
     differing = sorted(key for key, value in given.items() if getattr(saved, key) != value)
     if differing:
         raise paging.CursorError(f"resumes its own query; pass it alone (it differs in {', '.join(differing)})")

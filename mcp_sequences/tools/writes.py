@@ -32,8 +32,14 @@ class SequenceChange(ChangeArgs, SequenceFields):
     UNDESCRIBED: ClassVar[frozenset[str]] = frozenset(SequenceFields.model_fields)
 
     def check(self, before: Record, ctx: Context) -> None:
-        app_state(ctx).keys.check(body(self))
-        check_dates(body(self), before if self.KIND == "patch" else None)
+        check_fields(body(self), ctx, before if self.KIND == "patch" else None)
+
+
+def check_fields(fields: dict[str, Any], ctx: Context, before: Record | None = None) -> None:
+    """What only context shows is wrong: a key neither ours nor the API's, an end before the start
+    (the start taken from `before` when the write leaves it out)."""
+    app_state(ctx).keys.check(fields)
+    check_dates(fields, before)
 
 
 class CreateSequenceArgs(WriteArgs, SequenceFields):
@@ -70,8 +76,7 @@ class CreateActivityArgs(WriteArgs):
 @tool("Create a sequence")
 async def create_sequence(args: CreateSequenceArgs, ctx: Context) -> WrittenSequence:
     """Create a sequence (outreach cadence). Each call creates one: do not retry a success."""
-    app_state(ctx).keys.check(body(args))
-    check_dates(body(args))
+    check_fields(body(args), ctx)
     call = create_call(body(args))
     if args.dry_run:
         return planned(call, WrittenSequence)
