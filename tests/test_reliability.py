@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -454,3 +455,24 @@ async def test_wrong_password_names_the_settings_not_the_password(sandbox: Starl
     assert "ICLOUDREADY_EMAIL" in text and "ICLOUDREADY_PASSWORD" in text
     assert wrong not in text and SANDBOX_PASSWORD not in text
     assert journal(sandbox) == [("POST", SIGNIN)]  # nothing sent without a token
+
+
+async def test_the_clean_up_prompt_s_paging_recipe_followed_literally_sees_every_sequence_once(
+    sandbox: Starlette, mode: str
+) -> None:
+    """Issue 8: the recipe saw 68 of 117 long sequences. Its arguments are read from the prompt's own text."""
+    recipe = (Path(__file__).parent.parent / "prompts" / "clean_up_stale_sequences.md").read_text(encoding="utf-8")
+    limit = int(re.search(r"list_sequences \(limit (\d+)", recipe).group(1))
+    fields = re.search(r'fields "([^"]+)"', recipe).group(1)
+    assert "call it again with only cursor set to next_cursor" in recipe
+    for i in range(110):
+        sandbox.state.store.create_sequence({"name": f"Long {i} " + "n" * 300, "steps": [{"body": "b" * 400}] * 3})
+    seen = []
+    with anyio.fail_after(BOUND * 4):
+        async with serve(sandbox, mode, max_result_chars=20_000) as client:
+            page = await call(client, "list_sequences", {"limit": limit, "fields": fields})
+            seen += [item["id"] for item in page["items"]]
+            while page["has_more"]:
+                page = await call(client, "list_sequences", {"cursor": page["next_cursor"]})
+                seen += [item["id"] for item in page["items"]]
+    assert sorted(seen) == sorted(record["id"] for record in stored(sandbox)) and len(seen) == 117
