@@ -3,8 +3,12 @@
 from mcp_sequences import transport
 from mcp_sequences.cli import main
 
-transport.RateLimiter.wait_needed = lambda self: (0.0, "")  # type: ignore[method-assign]
-transport.RateLimiter.record = lambda self: None  # type: ignore[method-assign]
+
+async def admit(self: transport.RateLimiter) -> tuple[float, str]:
+    return 0.0, ""
+
+
+transport.RateLimiter.take = admit  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main()

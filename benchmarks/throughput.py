@@ -99,7 +99,8 @@ def ours(api: str, folder: Path, *, limiter: bool = True) -> tuple[list[str], di
     """The command line and environment of mcp-sequences against the stand-in API."""
     entry = ["-m", "mcp_sequences"] if limiter else [str(HERE / "no_limiter.py")]
     command = [sys.executable, *entry, "--transport", "http", "--rate-per-minute", HIGH, "--rate-per-hour", HIGH]
-    command += ["--audit-log", str(folder / "audit.jsonl")]
+    # The default embedded store, in a folder of its own rather than the user's data folder.
+    command += ["--audit-log", str(folder / "audit.jsonl"), "--state-url", str(folder / "state.db")]
     return command, {"ICLOUDREADY_BASE_URL": api, "ICLOUDREADY_API_KEY": "stand-in-key"}
 
 

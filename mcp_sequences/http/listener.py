@@ -181,15 +181,23 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """Bind before announcing, so a port in use is one line naming it, not an announcement and a traceback."""
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family)
+        bound = socket.create_server((host, port), family=family)
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise SystemExit(
-                f"mcp-sequences: port {port} on {host} is already in use; stop what uses it, or choose another "
-                "port with --port"
-            ) from None
-        reason = exc.strerror or str(exc)
-        raise SystemExit(f"mcp-sequences: cannot listen on {host} port {port} ({reason}); check --host") from None
+        raise _cannot_listen(exc, host, port) from None
+    # Say it is TCP, as a socket asyncio makes itself does: asyncio sets TCP_NODELAY on accepted
+    # connections only then. Without it Nagle holds a response's later writes (SSE events follow
+    # the headers) until the client's delayed ACK: 40 ms on every call.
+    return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+
+
+def _cannot_listen(exc: OSError, host: str, port: int) -> SystemExit:
+    if exc.errno == errno.EADDRINUSE:
+        return SystemExit(
+            f"mcp-sequences: port {port} on {host} is already in use; stop what uses it, or choose another "
+            "port with --port"
+        )
+    reason = exc.strerror or str(exc)
+    return SystemExit(f"mcp-sequences: cannot listen on {host} port {port} ({reason}); check --host")
 
 
 def serve_http(server: MCPServer, settings: Settings, listener: socket.socket) -> None:

@@ -1,7 +1,9 @@
-"""The listener against hostile clients: slow headers, too many connections, foreign Host and Origin, log leaks."""
+"""The listener against hostile clients (slow headers, too many connections, foreign Host and Origin,
+log leaks), and how it sends."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ import httpx
 import pytest
 from mcp import Client
 
+from mcp_sequences.http.listener import listening_socket
 from tests.http.conftest import MCP_HEADERS, Deployment, deployed
 from tests.processes import HttpServer, serving
 
@@ -94,3 +97,19 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(tmp_path: Pat
 def test_a_request_body_over_4_mib_is_refused(server: Deployment) -> None:
     body = b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": "' + b"x" * (4 * 2**20) + b'"}}'
     assert httpx.post(server.url, headers=MCP_HEADERS, content=body).status_code == 413
+
+
+@pytest.mark.anyio
+async def test_connections_it_accepts_send_without_waiting_for_acks() -> None:
+    """An SSE response goes out in several writes; with Nagle on, each call waited ~40 ms for an ACK."""
+    listener = listening_socket("127.0.0.1", 0)
+    nodelay: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def accepted(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nodelay.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    async with await asyncio.start_server(accepted, sock=listener):  # as uvicorn serves it
+        _, writer = await asyncio.open_connection(*listener.getsockname())
+        assert await asyncio.wait_for(nodelay, 10) == 1
+        writer.close()
