@@ -31,6 +31,7 @@ from mcp_sequences.errors import (
     error_for_status,
 )
 from mcp_sequences.operations.metrics import MeteredTransport, Metrics
+from mcp_sequences.rate import RateLimiter
 from mcp_sequences.settings import Settings
 from mcp_sequences.store import SQLiteStore, Store, fingerprint
 from mcp_sequences.transport import (
@@ -39,7 +40,6 @@ from mcp_sequences.transport import (
     IDEMPOTENT_METHODS,
     PacedTransport,
     PacingExceeded,
-    RateLimiter,
     RetryPolicy,
     RetryTransport,
 )

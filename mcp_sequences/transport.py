@@ -18,13 +18,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import anyio
 import httpx
 
-from mcp_sequences.store import SQLiteStore, Store, StoreUnavailable
+from mcp_sequences.rate import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -141,29 +141,6 @@ def _in_time(request: httpx.Request, delay: float) -> bool:
     """A retry after `delay` could still finish before the call's deadline (when it has one)."""
     deadline = request.extensions.get(DEADLINE)
     return deadline is None or time.monotonic() + delay < deadline
-
-
-@dataclass
-class RateLimiter:
-    """At most `per_minute` and `per_hour` requests, counted in the store shared by every process using
-    the same credential (`key`). When that store cannot be reached, requests are still paced, by a
-    private in-process count: reads keep working while the store is down."""
-
-    store: Store
-    key: str
-    per_minute: int
-    per_hour: int
-    clock: Callable[[], float] = time.time  # wall time: processes on several machines compare it
-    fallback: Store = field(default_factory=SQLiteStore.memory)
-
-    async def take(self) -> tuple[float, str]:
-        """Count one request now, or say how long until one may go and which limit holds it back."""
-        now = self.clock()
-        try:
-            return await self.store.take_rate(self.key, now, self.per_minute, self.per_hour)
-        except StoreUnavailable as exc:
-            logger.warning("pacing in this process only: %s", exc)
-            return await self.fallback.take_rate(self.key, now, self.per_minute, self.per_hour)
 
 
 class PacedTransport(httpx.AsyncBaseTransport):

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from mcp_sequences.rate import RateLimiter
 from mcp_sequences.store import SQLiteStore
 from mcp_sequences.transport import (
     PacedTransport,
     PacingExceeded,
-    RateLimiter,
     RetryPolicy,
     RetryTransport,
     retry_after,
@@ -115,28 +115,6 @@ def test_backoff_is_capped_and_jittered() -> None:
 def limiter(per_minute: int, per_hour: int, clock: Callable[[], float] | None = None) -> RateLimiter:
     """A limiter counting in a store of its own (the shared stores have their own suite)."""
     return RateLimiter(SQLiteStore.memory(), "credential", per_minute, per_hour, clock or Clock(1000.0))
-
-
-async def test_the_limiter_holds_to_both_windows() -> None:
-    clock = Clock(0.0)
-    paced = limiter(per_minute=3, per_hour=5, clock=clock)
-    for _ in range(3):
-        assert await paced.take() == (0.0, "")
-    # Counted in 1 s buckets, the oldest whole: the first request frees its slot after 61 s.
-    assert await paced.take() == (61.0, "3 requests a minute")
-    clock.now = 61
-    assert await paced.take() == (0.0, "")
-    assert await paced.take() == (0.0, "")
-    # Counted in 1 min buckets: the hour's first requests (minute 0) leave the count at 61 min.
-    assert await paced.take() == (pytest.approx(61 * 60 - 61), "5 requests an hour")
-
-
-async def test_a_store_that_cannot_be_reached_still_paces_in_this_process() -> None:
-    broken = SQLiteStore.memory()
-    await broken.aclose()
-    paced = RateLimiter(broken, "credential", 1, 100, Clock(0.0))
-    assert await paced.take() == (0.0, "")
-    assert (await paced.take())[1] == "1 requests a minute"
 
 
 async def test_pacing_refuses_a_wait_longer_than_allowed_and_says_how_long() -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
-from mcp_sequences.store.base import AuditRow, Store, StoreUnavailable
+from mcp_sequences.store.base import AuditRow, Grant, Store, StoreUnavailable, Unused
 from mcp_sequences.store.sqlite import SQLiteStore
 
-__all__ = ["AuditRow", "Store", "StoreUnavailable", "SQLiteStore", "open_store", "fingerprint"]
+__all__ = ["AuditRow", "Grant", "Store", "StoreUnavailable", "SQLiteStore", "Unused", "open_store", "fingerprint"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 SQLITE_SCHEME = "sqlite:///"

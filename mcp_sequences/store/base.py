@@ -5,10 +5,12 @@ rows, so the logic (and its SQL, with `?` placeholders) is the same for both bac
 only runs a script inside one transaction, serialised per key: SQLite by `BEGIN IMMEDIATE` (one
 writer at a time across processes), PostgreSQL by a transaction-scoped advisory lock on the key.
 
-Budgets count in buckets (1 s for the minute, 1 min for the hour) and admit a request only while
+Budgets count in buckets (1 s for the minute, 1 min for the hour) and admit requests only while
 the buckets touching the last window, the oldest one whole, hold fewer than the limit. That
-over-counts by at most one bucket, so no real sliding window ever exceeds the limit, and an
-acquire costs one indexed statement whatever the traffic.
+over-counts by at most one bucket, so no real sliding window ever exceeds the limit. A take may
+ask for several requests at once (a `Grant`, good until its 1 s bucket ends: requests sent by then
+fall in the bucket they were counted in) and give back what an earlier grant left unused, so a
+busy process pays one short transaction a second, not one a request.
 """
 
 from __future__ import annotations
@@ -31,6 +33,25 @@ STATE_KEY = "confirmation states"
 
 class StoreUnavailable(Exception):
     """The store cannot be reached or written; the message says which store, never its password."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """`count` requests that may go before `until` (the end of the bucket they were counted in);
+    none, when the budget is spent: then `wait` seconds until one is free, held back by `limit`."""
+
+    count: int
+    until: float
+    wait: float = 0.0
+    limit: str = ""
+
+
+@dataclass(frozen=True)
+class Unused:
+    """Requests a grant made at `at` left unsent, to be given back to the buckets they were counted in."""
+
+    at: float
+    count: int
 
 
 @dataclass(frozen=True)
@@ -77,9 +98,11 @@ class Store(ABC):
 
     # --- the API's rate budget ----------------------------------------------------------------
 
-    async def take_rate(self, key: str, now: float, per_minute: int, per_hour: int) -> tuple[float, str]:
-        """Count one request, or say how long until one may go and which limit holds it back."""
-        return await self.run(_take_rate(key, now, per_minute, per_hour), lock=key)
+    async def take_rate(
+        self, key: str, now: float, per_minute: int, per_hour: int, want: int = 1, unused: Unused | None = None
+    ) -> Grant:
+        """Count up to `want` requests (as many as both windows allow), giving back `unused` first."""
+        return await self.run(_take_rate(key, now, per_minute, per_hour, want, unused), lock=key)
 
     # --- the delete budget ----------------------------------------------------------------------
 
@@ -136,41 +159,40 @@ def _bucket(now: float, span: int) -> int:
 
 
 _WINDOW_SUM = "SELECT coalesce(sum(hits), 0) FROM rate_counts WHERE key = ? AND span = ? AND bucket >= ?"
-_ADMIT = f"""
-INSERT INTO rate_counts (key, span, bucket, hits)
-SELECT key, span, bucket, 1 FROM (
-    SELECT CAST(? AS TEXT) AS key, {MINUTE} AS span, CAST(? AS BIGINT) AS bucket
-    UNION ALL SELECT CAST(? AS TEXT), {HOUR}, CAST(? AS BIGINT)
-) AS v
-WHERE ({_WINDOW_SUM}) < ? AND ({_WINDOW_SUM}) < ?
-ON CONFLICT (key, span, bucket) DO UPDATE SET hits = rate_counts.hits + 1
-RETURNING span, hits
-"""
+_COUNT = (
+    "INSERT INTO rate_counts (key, span, bucket, hits) VALUES (?, ?, ?, ?), (?, ?, ?, ?) "
+    "ON CONFLICT (key, span, bucket) DO UPDATE SET hits = rate_counts.hits + excluded.hits RETURNING span, hits"
+)
+_GIVE_BACK = (
+    "UPDATE rate_counts SET hits = hits - ? WHERE key = ? AND ((span = ? AND bucket = ?) OR (span = ? AND bucket = ?))"
+)
 _OLDEST = (
     "SELECT span, min(bucket), sum(hits) FROM rate_counts WHERE key = ? AND span = ? AND bucket >= ? GROUP BY span"
 )
 
 
-def _take_rate(key: str, now: float, per_minute: int, per_hour: int) -> Script[tuple[float, str]]:
+def _take_rate(key: str, now: float, per_minute: int, per_hour: int, want: int, unused: Unused | None) -> Script[Grant]:
+    if unused is not None and unused.count > 0:
+        at = (_bucket(unused.at, MINUTE), _bucket(unused.at, HOUR))
+        yield _GIVE_BACK, (unused.count, key, MINUTE, at[0], HOUR, at[1])
     minute, hour = _bucket(now, MINUTE), _bucket(now, HOUR)
     first = {MINUTE: minute - BUCKETS, HOUR: hour - BUCKETS}
-    admitted = yield _ADMIT, (
-        key, minute, key, hour,
-        key, MINUTE, first[MINUTE], per_minute,
-        key, HOUR, first[HOUR], per_hour,
-    )  # fmt: skip
-    if admitted:
-        if (HOUR, 1) in {(span, hits) for span, hits in admitted}:  # the first request of a minute tidies up
+    used = yield f"SELECT ({_WINDOW_SUM}), ({_WINDOW_SUM})", (key, MINUTE, first[MINUTE], key, HOUR, first[HOUR])
+    count = min(want, per_minute - used[0][0], per_hour - used[0][1])
+    if count > 0:
+        counted = yield _COUNT, (key, MINUTE, minute, count, key, HOUR, hour, count)
+        if (HOUR, count) in {(span, hits) for span, hits in counted}:  # the first grant of a minute tidies up
             yield "DELETE FROM rate_counts WHERE key = ? AND bucket < ? AND span = ?", (key, first[MINUTE], MINUTE)
             yield "DELETE FROM rate_counts WHERE key = ? AND bucket < ? AND span = ?", (key, first[HOUR], HOUR)
-        return 0.0, ""
+        return Grant(count, until=(minute + 1) * (MINUTE // BUCKETS))
     waits = [(0.0, "")]
     for span, limit, per in ((MINUTE, per_minute, "a minute"), (HOUR, per_hour, "an hour")):
         for _, oldest, hits in (yield _OLDEST, (key, span, first[span])):
             if hits >= limit:  # free once the oldest bucket leaves the counted window
                 free_at = (oldest + BUCKETS + 1) * (span // BUCKETS)
                 waits.append((free_at - now, f"{limit} requests {per}"))
-    return max(waits)
+    wait, limit = max(waits)
+    return Grant(0, until=now, wait=wait, limit=limit)
 
 
 def _take_delete(key: str, now: float, limit: int) -> Script[tuple[int | None, float]]:

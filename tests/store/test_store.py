@@ -12,44 +12,65 @@ import stat
 import anyio
 import pytest
 
-from mcp_sequences.store import Store, StoreUnavailable, open_store
+from mcp_sequences.store import Store, StoreUnavailable, Unused, open_store
 
 pytestmark = pytest.mark.anyio
 
 KEY = "credential fingerprint"
 
 
+async def take(store: Store, now: float, per_minute: int, per_hour: int, key: str = KEY) -> tuple[float, str]:
+    """One request's take, as (seconds to wait, the limit that holds it back); (0, "") when it may go."""
+    grant = await store.take_rate(key, now, per_minute, per_hour)
+    return (0.0, "") if grant.count else (grant.wait, grant.limit)
+
+
 async def test_the_rate_budget_holds_to_both_windows(store: Store) -> None:
-    taken = [await store.take_rate(KEY, 1000.0, 3, 5) for _ in range(4)]
+    taken = [await take(store, 1000.0, 3, 5) for _ in range(4)]
     assert taken == [(0.0, "")] * 3 + [(61.0, "3 requests a minute")]
-    assert await store.take_rate(KEY, 1061.0, 3, 5) == (0.0, "")
-    assert await store.take_rate(KEY, 1061.0, 3, 5) == (0.0, "")
+    assert await take(store, 1061.0, 3, 5) == (0.0, "")
+    assert await take(store, 1061.0, 3, 5) == (0.0, "")
     # 1000 s falls in minute bucket 16 (960-1019 s), which leaves the hour's count at (16 + 61) * 60 s.
-    assert await store.take_rate(KEY, 1061.0, 3, 5) == (pytest.approx(77 * 60 - 1061.0), "5 requests an hour")
+    assert await take(store, 1061.0, 3, 5) == (pytest.approx(77 * 60 - 1061.0), "5 requests an hour")
 
 
 async def test_each_credential_has_its_own_rate_budget(store: Store) -> None:
-    assert await store.take_rate("one", 0.0, 1, 10) == (0.0, "")
-    assert await store.take_rate("two", 0.0, 1, 10) == (0.0, "")
-    assert (await store.take_rate("one", 0.0, 1, 10))[0] > 0
+    assert await take(store, 0.0, 1, 10, key="one") == (0.0, "")
+    assert await take(store, 0.0, 1, 10, key="two") == (0.0, "")
+    assert (await take(store, 0.0, 1, 10, key="one"))[0] > 0
+
+
+async def test_a_grant_is_as_many_as_both_windows_allow_and_lasts_until_its_second_ends(store: Store) -> None:
+    first = await store.take_rate(KEY, 100.25, 10, 7, want=4)
+    assert (first.count, first.until) == (4, 101.0)
+    assert (await store.take_rate(KEY, 100.5, 10, 7, want=4)).count == 3  # the hour has 3 left
+    refused = await store.take_rate(KEY, 100.5, 10, 7, want=4)
+    assert (refused.count, refused.limit) == (0, "7 requests an hour")
+
+
+async def test_what_a_grant_left_unused_is_given_back(store: Store) -> None:
+    await store.take_rate(KEY, 100.0, 5, 100, want=5)
+    assert (await store.take_rate(KEY, 101.0, 5, 100)).count == 0  # all five are counted
+    assert (await store.take_rate(KEY, 101.0, 5, 100, unused=Unused(100.0, 3))).count == 1
+    assert (await store.take_rate(KEY, 101.0, 5, 100, want=5)).count == 2  # 2 sent at 100 s, 1 and 2 now
+    assert (await store.take_rate(KEY, 101.0, 5, 100)).count == 0
 
 
 async def test_concurrent_takes_never_admit_more_than_the_budget(state_url: str) -> None:
-    """Five connections (as five processes would) race for 20 slots of one minute."""
+    """Five connections (as five processes would) race for 20 slots of one minute, asking for 1 to 3."""
     stores = [await open_store(state_url) for _ in range(5)]
     admitted = []
 
-    async def take(store: Store) -> None:
+    async def race(store: Store, want: int) -> None:
         for _ in range(10):
-            wait, _ = await store.take_rate(KEY, 5000.0, 20, 1000)
-            admitted.append(wait == 0)
+            admitted.append((await store.take_rate(KEY, 5000.0, 20, 1000, want=want)).count)
 
     async with anyio.create_task_group() as group:
-        for store in stores:
-            group.start_soon(take, store)
+        for number, store in enumerate(stores):
+            group.start_soon(race, store, 1 + number % 3)
     for store in stores:
         await store.aclose()
-    assert admitted.count(True) == 20 and len(admitted) == 50
+    assert sum(admitted) == 20 and len(admitted) == 50
 
 
 async def test_old_buckets_are_tidied_away(store: Store) -> None:
@@ -159,17 +180,17 @@ async def _gather(pending: list) -> list:  # type: ignore[type-arg]
     return results
 
 
-async def test_an_acquire_costs_one_statement_whatever_the_traffic(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The budget of the per-call cost: one INSERT per request, plus two DELETEs once a minute."""
+async def test_a_grant_costs_two_statements_whatever_the_traffic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The budget of the store's per-grant cost: a SELECT and an INSERT, plus two DELETEs once a minute."""
     store = await open_store(str(tmp_path / "state.db"))
     executed: list[str] = []
     store._conn.set_trace_callback(executed.append)  # type: ignore[attr-defined]
     for second in range(120):
         for _ in range(20):
-            await store.take_rate(KEY, 7200.0 + second, 10**6, 10**6)
+            await store.take_rate(KEY, 7200.0 + second, 10**6, 10**6, want=5)
     await store.aclose()
     work = [sql for sql in executed if not sql.startswith(("BEGIN", "COMMIT"))]
-    assert len(work) == 120 * 20 + 2 * 2  # two minutes: each first request of a minute tidies up
+    assert len(work) == 120 * 20 * 2 + 2 * 2  # two minutes: each first grant of a minute tidies up
 
 
 async def test_the_sqlite_file_is_private_to_its_owner(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -181,5 +202,5 @@ async def test_the_sqlite_file_is_private_to_its_owner(tmp_path) -> None:  # typ
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     reopened = await open_store(str(path))  # a plain path is the same store
-    assert (await reopened.take_rate(KEY, 0.0, 1, 1))[0] > 0
+    assert (await reopened.take_rate(KEY, 0.0, 1, 1)).count == 0
     await reopened.aclose()

@@ -1,0 +1,101 @@
+"""The API's rate budget as one process spends it: leased from the shared store, a few requests at a time.
+
+Asking the store for every request costs a transaction per API call, and most of a busy server's
+time. So the limiter asks for as many requests as it used in the last second (doubling within a
+second while they run out), keeps them until their one-second bucket ends, and gives back what
+it did not send. Near the real limits a lease is one or two requests, so other processes are not
+starved by slots held here; with limits far above the traffic, a busy process asks once a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from mcp_sequences.store import Grant, SQLiteStore, Store, StoreUnavailable, Unused
+
+logger = logging.getLogger(__name__)
+
+# A lease holds at most this share of a window's limit per second: 1/240 of the minute is 2 of the
+# documented 480, 1/2400 of the hour 2 of 4,800.
+LEASE_SHARE = {"minute": 240, "hour": 2400}
+
+
+@dataclass
+class Lease:
+    """`left` requests granted at `at` by `store`, that may go until `until`."""
+
+    store: Store
+    at: float
+    until: float
+    left: int
+
+
+@dataclass
+class RateLimiter:
+    """At most `per_minute` and `per_hour` requests, counted in the store shared by every process using
+    the same credential (`key`). When that store cannot be reached, requests are still paced, by a
+    private in-process count: reads keep working while the store is down."""
+
+    store: Store
+    key: str
+    per_minute: int
+    per_hour: int
+    clock: Callable[[], float] = time.time  # wall time: processes on several machines compare it
+    fallback: Store = field(default_factory=SQLiteStore.memory)
+    _lease: Lease | None = field(default=None, init=False)
+    _sent: int = field(default=0, init=False)  # requests sent in the lease's bucket
+    _asking: anyio.Lock = field(default_factory=anyio.Lock, init=False)
+
+    @property
+    def most(self) -> int:
+        """The largest lease: small enough that what one process holds barely dents a shared limit."""
+        return max(1, min(self.per_minute // LEASE_SHARE["minute"], self.per_hour // LEASE_SHARE["hour"]))
+
+    async def take(self) -> tuple[float, str]:
+        """Count one request now, or say how long until one may go and which limit holds it back."""
+        if self._spend():
+            return 0.0, ""
+        async with self._asking:  # one question at a time: the others spend what it brings
+            if self._spend():
+                return 0.0, ""
+            now = self.clock()
+            grant, source = await self._ask(now)
+            if grant.count == 0:
+                return grant.wait, grant.limit
+            self._lease, self._sent = Lease(source, now, grant.until, grant.count - 1), self._sent + 1
+            return 0.0, ""
+
+    def _spend(self) -> bool:
+        lease = self._lease
+        if lease is None or lease.left == 0 or self.clock() >= lease.until:
+            return False
+        lease.left, self._sent = lease.left - 1, self._sent + 1
+        return True
+
+    async def _ask(self, now: float) -> tuple[Grant, Store]:
+        want, unused = self._plan(now)
+        for store in (self.store, self.fallback):
+            back = unused if self._lease is not None and self._lease.store is store else None
+            try:
+                return await store.take_rate(self.key, now, self.per_minute, self.per_hour, want, back), store
+            except StoreUnavailable as exc:
+                if store is self.fallback:
+                    raise
+                logger.warning("pacing in this process only: %s", exc)
+        raise AssertionError("unreachable: the fallback answers or raises")
+
+    def _plan(self, now: float) -> tuple[int, Unused | None]:
+        """How many to ask for (as many as this second or the last one used), and what to give back."""
+        lease, want, unused = self._lease, 1, None
+        if lease is not None and now < lease.until:
+            want = self._sent  # ran out within the second: twice as many in all
+        elif lease is not None:
+            want = self._sent if now < lease.until + 1 else 1
+            unused = Unused(lease.at, lease.left) if lease.left else None
+            self._sent = 0
+        return max(1, min(self.most, want)), unused
