@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 from mcp.server.mcpserver import MCPServer
@@ -29,6 +30,9 @@ from mcp_sequences.toolkit import AppState, ToolSpec, sdk_tool
 from mcp_sequences.tools import ALL_TOOLS
 from mcp_sequences.upstream import open_api, reachable
 
+if TYPE_CHECKING:
+    from mcp_sequences.operations.prometheus import PrometheusMetrics
+
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "mcp-sequences"
@@ -49,14 +53,15 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
             settings.max_deletes,
         )
 
-    metrics, readiness = Metrics(), Readiness()
+    prometheus = prometheus_metrics() if settings.metrics else None
+    metrics, readiness = prometheus or Metrics(), Readiness()
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         async with AsyncExitStack() as stack:
             store = await open_store(settings.state_url)
             stack.push_async_callback(store.aclose)
-            api = await open_api(settings, stack, transport, store=store, metrics=metrics)
+            api = await open_api(settings, stack, transport, store=store, metrics=prometheus)
             readiness.add("upstream", Cached(lambda: reachable(api), UPSTREAM_CHECK_TTL))
             readiness.add("store", store.ping)
             yield AppState(
@@ -84,8 +89,15 @@ def build_server(settings: Settings, transport: httpx.AsyncBaseTransport | None 
     )
     confirmations.install(server)
     add_resources(server)
-    add_routes(server, readiness, metrics if settings.metrics else None)
+    add_routes(server, readiness, prometheus)
     return server
+
+
+def prometheus_metrics() -> PrometheusMetrics:
+    """Imported only with --metrics: without it a call pays nothing for metrics, and start-up less."""
+    from mcp_sequences.operations.prometheus import PrometheusMetrics
+
+    return PrometheusMetrics()
 
 
 def enabled_tools(settings: Settings) -> list[ToolSpec]:

@@ -175,7 +175,7 @@ class SequencesTool(Tool):
             outcome = outcome_of(exc.__cause__)
             raise
         finally:
-            app_state(context).metrics.tool_calls.labels(self.name, outcome).inc()
+            app_state(context).metrics.tool_call(self.name, outcome)
 
     async def _explained(self, arguments: dict[str, Any], context: Context, convert_result: bool) -> Any:
         reporting = wait_reporter.set(progress_of_waits(context))

@@ -1,8 +1,7 @@
-"""Prometheus metrics: what the server did, counted without customer data.
+"""What the server counts, and the transport that counts API attempts.
 
-Every label takes values from a small fixed set (tool names, outcomes, HTTP methods and status
-codes), never ids, names, callers or arguments. Each server has its own registry, so two servers
-in one process (the tests) do not share counts, and nothing is process-global.
+`Metrics` is the interface and counts nothing: without --metrics a call pays nothing for metrics
+and prometheus_client is never imported. With it, prometheus.py's subclass keeps the counts.
 """
 
 from __future__ import annotations
@@ -11,57 +10,30 @@ import time
 from typing import Literal
 
 import httpx
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from mcp_sequences.transport import PACED_WAIT, PacingExceeded
 
 Answer = Literal["asked", "confirmed", "refused"]
-# Seconds; the API answers in tens of milliseconds when well, and a call's deadline caps the tail.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 NO_ANSWER = "none"  # the status label of an attempt that got no HTTP answer (connection error, timeout)
 
 
 class Metrics:
-    """The counters and histograms of one server."""
+    """What happened, told as it happens; this base forgets it (the server runs without --metrics)."""
 
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.tool_calls = self._counter("tool_calls", "Tool calls by tool and outcome.", "tool", "outcome")
-        self.api_seconds = Histogram(
-            "mcp_sequences_api_request_seconds",
-            "Time of each API request attempt (retries count apart), rate-limit waits excluded.",
-            ["method"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.api_responses = self._counter(
-            "api_responses", f"API answers by method and status code ({NO_ANSWER}: no answer).", "method", "status"
-        )
-        self.rate_waits = self._counter("rate_limit_waits", "API requests held back to stay under the rate limit.")
-        self.rate_wait_seconds = self._counter("rate_limit_wait_seconds", "Seconds API requests were held back.")
-        self.rate_refusals = self._counter("rate_limit_refusals", "API requests refused: the wait would be too long.")
-        self.confirmations = self._counter(
-            "confirmations", "Confirmations asked of the person, and their answers (confirmed or refused).", "answer"
-        )
-        self.deletes = self._counter("deletes", "Sequences deleted (delete_sequence, or deleted set true).")
-        self.restores = self._counter("restores", "Sequences restored.")
-
-    def _counter(self, name: str, documentation: str, *labels: str) -> Counter:
-        return Counter(f"mcp_sequences_{name}", documentation, labels, registry=self.registry)
+    def tool_call(self, tool: str, outcome: str) -> None:
+        """A tool call ended: ok, asking, or why it failed (a label from a small fixed set)."""
 
     def confirmation(self, answer: Answer) -> None:
-        self.confirmations.labels(answer).inc()
+        """A confirmation was asked of the person, or answered."""
 
     def written(self, tool: str, deletes: bool) -> None:
         """A write the API accepted."""
-        if deletes:
-            self.deletes.inc()
-        if tool == "restore_sequence":
-            self.restores.inc()
 
-    def exposition(self) -> tuple[bytes, str]:
-        """The text format Prometheus scrapes, and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def attempt(self, method: str, status: str, seconds: float, waited: float) -> None:
+        """An API request attempt: its answer's status, its time, and how long pacing held it first."""
+
+    def rate_refused(self) -> None:
+        """An API request refused because keeping under the rate limit would take too long."""
 
 
 class MeteredTransport(httpx.AsyncBaseTransport):
@@ -76,7 +48,7 @@ class MeteredTransport(httpx.AsyncBaseTransport):
         try:
             response = await self.inner.handle_async_request(request)
         except PacingExceeded:
-            self.metrics.rate_refusals.inc()
+            self.metrics.rate_refused()
             raise
         except httpx.TransportError:
             self._attempted(request, start, NO_ANSWER)
@@ -87,11 +59,7 @@ class MeteredTransport(httpx.AsyncBaseTransport):
     def _attempted(self, request: httpx.Request, start: float, status: str) -> None:
         """One attempt sent: its wait for the rate limiter, then its time to the answer's headers."""
         waited = request.extensions.get(PACED_WAIT, 0.0)
-        if waited > 0:
-            self.metrics.rate_waits.inc()
-            self.metrics.rate_wait_seconds.inc(waited)
-        self.metrics.api_seconds.labels(request.method).observe(max(time.perf_counter() - start - waited, 0.0))
-        self.metrics.api_responses.labels(request.method, status).inc()
+        self.metrics.attempt(request.method, status, max(time.perf_counter() - start - waited, 0.0), waited)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

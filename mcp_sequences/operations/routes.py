@@ -5,15 +5,19 @@ They need no token and show no data: a status, the names of failing checks, and 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mcp.server.mcpserver import MCPServer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mcp_sequences.operations.metrics import Metrics
 from mcp_sequences.operations.readiness import Readiness
 
+if TYPE_CHECKING:  # imported only with --metrics, by the server
+    from mcp_sequences.operations.prometheus import PrometheusMetrics
 
-def add_routes(server: MCPServer, readiness: Readiness, metrics: Metrics | None) -> None:
+
+def add_routes(server: MCPServer, readiness: Readiness, metrics: PrometheusMetrics | None) -> None:
     """Mount the endpoints on the server's HTTP app; `metrics` None leaves /metrics out."""
 
     async def healthz(_: Request) -> Response:

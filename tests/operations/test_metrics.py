@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +12,11 @@ import pytest
 from mcp import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from mcp_sequences.operations.metrics import MeteredTransport, Metrics
+from mcp_sequences.operations.metrics import MeteredTransport
+from mcp_sequences.operations.prometheus import PrometheusMetrics
 from mcp_sequences.transport import PacedTransport, PacingExceeded
 from tests.conftest import FIRST_ID, FIRST_NAME, SEEDED_IDS, Person
-from tests.processes import HttpServer, serving
+from tests.processes import HttpServer, child_env, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -89,7 +92,7 @@ def test_metrics_are_not_served_without_the_flag(tmp_path: Path) -> None:
 
 async def test_rate_limit_waits_and_refusals_are_counted() -> None:
     """One request a minute: the first goes, the next waits 0.05 s, the third would wait a minute and is refused."""
-    metrics = Metrics()
+    metrics = PrometheusMetrics()
 
     class Scripted:
         """The limiter's answers for the three requests: go; wait 0.05 s, then go; wait a minute."""
@@ -112,3 +115,13 @@ async def test_rate_limit_waits_and_refusals_are_counted() -> None:
     assert value(scraped, "rate_limit_wait_seconds_total") == pytest.approx(0.05)
     assert value(scraped, "rate_limit_refusals_total") == 1
     assert value(scraped, "api_responses_total", method="GET", status="200") == 2
+
+
+def test_without_the_flag_prometheus_is_not_even_imported() -> None:
+    """Start-up and every call pay nothing for metrics nobody asked for."""
+    probe = (
+        "import sys; from mcp_sequences.server import build_server; from mcp_sequences.settings import Settings; "
+        "build_server(Settings(sandbox=True, transport='http')); print('prometheus_client' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=child_env())
+    assert ran.stdout.strip() == "False", ran.stderr
