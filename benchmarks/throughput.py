@@ -131,27 +131,34 @@ async def measure(server: Server, sessions: int, seconds: float) -> tuple[float,
 
 
 async def run(servers: list[Server], sessions: list[int], seconds: float, rounds: int) -> dict:
+    """Each round measures every server back to back, in an order that turns each round, so a
+    machine that slows down for a while weighs on all of them alike."""
     figures: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
     for server in servers:  # warm up: imports, pools, caches
         await measure(server, 2, 1.0)
-    for _ in range(rounds):
+    for round_ in range(rounds):
         for n in sessions:
-            for server in servers:
+            turned = servers[round_ % len(servers) :] + servers[: round_ % len(servers)]
+            for server in turned:
                 figures.setdefault((server.name, n), []).append(await measure(server, n, seconds))
     return figures
 
 
 def report(figures: dict, names: list[str], sessions: list[int]) -> None:
+    """Medians of each server's figures, and of the ratios to the baseline within each round (with
+    their lowest and highest): a paired ratio is steadier than a ratio of medians on a shared machine."""
     base = names[0]
-    print(f"{'server':34} {'sessions':>8} {'calls/s':>9} {'x base':>7} {'CPU ms/call':>12} {'x base':>7} {'errors':>6}")
+    print(f"{'server':34} {'sessions':>8} {'calls/s':>9} {'x base (range)':>17} {'CPU ms/call':>12} {'x base':>6} {'errors':>6}")
     for n in sessions:
-        base_rate = statistics.median(r for r, _, _ in figures[(base, n)])
-        base_cpu = statistics.median(c for _, c, _ in figures[(base, n)])
+        base_rounds = figures[(base, n)]
         for name in names:
-            rate = statistics.median(r for r, _, _ in figures[(name, n)])
-            cpu = statistics.median(c for _, c, _ in figures[(name, n)])
-            errors = sum(e for _, _, e in figures[(name, n)])
-            print(f"{name:34} {n:8d} {rate:9.1f} {rate / base_rate:7.2f} {cpu:12.3f} {cpu / base_cpu:7.2f} {errors:6d}")
+            mine = figures[(name, n)]
+            rates = [rate / base_rate for (rate, _, _), (base_rate, _, _) in zip(mine, base_rounds, strict=True)]
+            cpus = [cpu / base_cpu for (_, cpu, _), (_, base_cpu, _) in zip(mine, base_rounds, strict=True)]
+            rate, cpu = statistics.median(r for r, _, _ in mine), statistics.median(c for _, c, _ in mine)
+            spread = f"{statistics.median(rates):.2f} ({min(rates):.2f}-{max(rates):.2f})"
+            errors = sum(e for _, _, e in mine)
+            print(f"{name:34} {n:8d} {rate:9.1f} {spread:>17} {cpu:12.3f} {statistics.median(cpus):6.2f} {errors:6d}")
 
 
 def main() -> None:
