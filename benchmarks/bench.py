@@ -92,7 +92,9 @@ async def context_costs(client: Client, store: SequenceStore) -> dict[str, float
     """What the catalogue and typical results put in a model's context, in bytes and tokens."""
     listed = await client.list_tools()
     whole = compact(listed.model_dump(mode="json", by_alias=True, exclude_none=True))
-    view = compact([{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in listed.tools])
+    view = compact(
+        [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in listed.tools]
+    )
     for record in realistic_copies(20):
         store.create_sequence(record)
     page = (await client.call_tool("list_sequences", {})).content[0].text

@@ -148,7 +148,8 @@ def report(figures: dict, names: list[str], sessions: list[int]) -> None:
     """Medians of each server's figures, and of the ratios to the baseline within each round (with
     their lowest and highest): a paired ratio is steadier than a ratio of medians on a shared machine."""
     base = names[0]
-    print(f"{'server':34} {'sessions':>8} {'calls/s':>9} {'x base (range)':>17} {'CPU ms/call':>12} {'x base':>6} {'errors':>6}")
+    columns = ("server", "sessions", "calls/s", "x base (range)", "CPU ms/call", "x base", "errors")
+    print("{:34} {:>8} {:>9} {:>17} {:>12} {:>6} {:>6}".format(*columns))
     for n in sessions:
         base_rounds = figures[(base, n)]
         for name in names:

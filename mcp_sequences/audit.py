@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from mcp_sequences.store import AuditRow, Store, StoreUnavailable
 from mcp_sequences.files import private_file
+from mcp_sequences.store import AuditRow, Store, StoreUnavailable
 
 Outcome = Literal["ok", "refused", "failed", "unknown"]
 logger = logging.getLogger(__name__)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-INVISIBLE = re.compile(
-    "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
-)
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
 
 
 def clean_text(text: str) -> str:
@@ -35,7 +33,7 @@ def clean(value: Any) -> Any:
             keys = [clean_text(key) if isinstance(key, str) else key for key in source]
             copy: Any = dict.fromkeys(keys)  # keys first, so the copy keeps the API's order
             parent[slot] = copy
-            stack.extend(zip(source.values(), [copy] * len(keys), keys))
+            stack.extend(zip(source.values(), [copy] * len(keys), keys, strict=True))
         elif isinstance(source, list):
             copy = [None] * len(source)
             parent[slot] = copy

@@ -100,7 +100,9 @@ def _undescribed(node: Any) -> Any:
         return [_undescribed(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {key: _undescribed(value) for key, value in node.items() if not (key == "description" and isinstance(value, str))}
+    return {
+        key: _undescribed(value) for key, value in node.items() if not (key == "description" and isinstance(value, str))
+    }
 
 
 def _clean(node: dict[str, Any], defs: dict[str, Any], role: Role, depth: int) -> dict[str, Any]:

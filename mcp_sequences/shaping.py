@@ -105,7 +105,7 @@ def _displayable(value: Any) -> Any:
     """Nesting past the limit is passed on as JSON text rather than refused."""
     if nesting(value) <= MAX_NESTING:
         return value
-    return {"raw_json": json.dumps(value, ensure_ascii=False)[: 100_000], "note": TOO_DEEP}
+    return {"raw_json": json.dumps(value, ensure_ascii=False)[:100_000], "note": TOO_DEEP}
 
 
 def _split_envelope(raw: Any) -> tuple[list[Any] | None, dict[str, Any]]:

@@ -31,8 +31,8 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from mcp_sequences.audit import AuditError, AuditLog
-from mcp_sequences.client import SequencesClient
 from mcp_sequences.budget import DeleteBudget
+from mcp_sequences.client import SequencesClient
 from mcp_sequences.errors import InvalidIdError, SequencesError, ThrottledError
 from mcp_sequences.guard import Refused
 from mcp_sequences.keys import KeyCatalog
@@ -186,7 +186,9 @@ class SequencesTool(Tool):
             if isinstance(cause, ValidationError):
                 raise ToolError(describe_invalid(self.name, cause, self.fn_metadata.arg_model)) from cause
             if isinstance(cause, ArgumentError):
-                raise ToolError(_invalid(self.name, [f"- {where}: {what}" for where, what in cause.problems])) from cause
+                raise ToolError(
+                    _invalid(self.name, [f"- {where}: {what}" for where, what in cause.problems])
+                ) from cause
             if isinstance(cause, SequencesError | Refused | AuditError):
                 raise ToolError(f"Error executing tool {self.name}: {cause}") from cause
             if isinstance(cause, ToolError) and str(cause).startswith("Resolver "):

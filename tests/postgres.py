@@ -17,13 +17,11 @@ from pathlib import Path
 
 from tests.processes import free_port
 
-
 HOW_TO_RUN = (
     "PostgreSQL tests need Debian's postgresql package (initdb and pg_ctl under /usr/lib/postgresql/*/bin): "
     "sudo apt-get install -y postgresql, then run the tests again"
 )
 SERVER_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c listen_addresses=127.0.0.1"
-
 
 
 def binaries() -> Path | None:

@@ -42,7 +42,9 @@ def tokens(text: str) -> int:
 async def catalogue(client: Client) -> tuple[str, str]:
     listed = await client.list_tools()
     whole = compact(listed.model_dump(mode="json", by_alias=True, exclude_none=True))
-    view = compact([{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in listed.tools])
+    view = compact(
+        [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in listed.tools]
+    )
     return whole, view
 
 

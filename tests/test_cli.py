@@ -106,7 +106,8 @@ def test_every_flag_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Monk
         "--exclude-tools", "create_sequence", "--exclude-tools", "restore_sequence",
         "--max-deletes", "3", "--protect-tag", "vip", "--protect-tag", "legal",
         "--protect-status", "active", "--protect-status", "paused",
-        "--audit-log", str(tmp_path / "a.jsonl"), "--state-url", str(tmp_path / "state.db"), "--state-key-file", str(key_file), "--log-level", "DEBUG",
+        "--audit-log", str(tmp_path / "a.jsonl"), "--state-url", str(tmp_path / "state.db"),
+        "--state-key-file", str(key_file), "--log-level", "DEBUG",
     ]  # fmt: skip
     expected = {
         "base_url": "https://eu.example.com", "email": "me@example.com",
@@ -125,7 +126,8 @@ def test_every_flag_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Monk
         "delete_policy": "deny", "read_only": True,
         "tools": ["list_sequences", "get_sequence"], "exclude_tools": ["create_sequence", "restore_sequence"],
         "max_deletes": 3, "protect_tag": ["vip", "legal"], "protect_status": ["active", "paused"],
-        "audit_log": str(tmp_path / "a.jsonl"), "state_url": str(tmp_path / "state.db"), "state_key_file": str(key_file), "log_level": "DEBUG",
+        "audit_log": str(tmp_path / "a.jsonl"), "state_url": str(tmp_path / "state.db"),
+        "state_key_file": str(key_file), "log_level": "DEBUG",
     }  # fmt: skip
     assert {flag for flag in argv if flag.startswith("--")} == set(FLAGS)
     settings = load_settings(argv)

@@ -40,9 +40,9 @@ from starlette.applications import Starlette
 
 from mcp_sequences.client import ID_PATTERN
 from mcp_sequences.models import MAX_NESTING
-from mcp_sequences.sanitize import clean_text
 from mcp_sequences.sandbox import Fault, SandboxTransport, create_sandbox_app
 from mcp_sequences.sandbox.seed import SEED_SEQUENCES
+from mcp_sequences.sanitize import clean_text
 from mcp_sequences.server import build_server
 from tests.conftest import NAME_PROMPT, Person, audit_lines, connect, sandbox_settings
 
@@ -444,7 +444,9 @@ def check_guardrails(where: str, outcome: Outcome, audit_log: Path | None = None
     for request in filter(is_a_delete, outcome.sent):
         record = outcome.before or {}
         tags = record.get("tags") if isinstance(record.get("tags"), list) else []
-        assert PROTECTED_TAG not in {str(tag).strip().casefold() for tag in tags}, f"{where}: deleted a protected record"
+        assert PROTECTED_TAG not in {str(tag).strip().casefold() for tag in tags}, (
+            f"{where}: deleted a protected record"
+        )
         name = renamed_from(audit_log, record) or record.get("name") or record.get("id")
         name = clean_text(str(name)).strip().casefold()
         assert any(typed.strip().casefold() == name for typed in outcome.typed), (
@@ -563,7 +565,7 @@ def test_deletes_obey_the_guardrails(mode: str, tmp_path: Path) -> None:
             assert fuzz.deletes_sent <= MAX_DELETES, f"{fuzz.deletes_sent} deletes reached the API: over --max-deletes"
 
         one_delete()
-        assert 0 < fuzz.deletes_sent, fuzz.report()
+        assert fuzz.deletes_sent > 0, fuzz.report()
 
 
 # --- Bugs the fuzzing found, pinned so they stay fixed ---------------------------------------------

@@ -31,8 +31,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import FaultMiddleware, FaultPlan
-from .shapes import Shape, ShapeMiddleware
 from .seed import SEED_SEQUENCES
+from .shapes import Shape, ShapeMiddleware
 from .store import Record, SequenceStore
 
 SANDBOX_API_KEY = "sandbox"

@@ -61,7 +61,9 @@ class ListSequencesArgs(ToolArgs):
     def _known_filters(cls, p: dict[str, Any] | None) -> dict[str, Any] | None:
         unknown = sorted(key for key in p or {} if key.split(".")[0] not in FILTERABLE)
         if unknown:
-            raise ValueError(f"filters on {', '.join(unknown)}: not fields of a sequence ({', '.join(sorted(FILTERABLE))})")
+            raise ValueError(
+                f"filters on {', '.join(unknown)}: not fields of a sequence ({', '.join(sorted(FILTERABLE))})"
+            )
         return p
 
     def filters(self) -> dict[str, Any]:

@@ -35,7 +35,9 @@ def idp() -> Iterator[IdentityProvider]:
 def server(idp: IdentityProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     listener = reserved()
     public_url = f"http://127.0.0.1:{port_of(listener)}/mcp"
-    with deployed(tmp_path_factory.mktemp("oauth"), listener, oauth_issuer=idp.issuer, public_url=public_url) as deployment:
+    with deployed(
+        tmp_path_factory.mktemp("oauth"), listener, oauth_issuer=idp.issuer, public_url=public_url
+    ) as deployment:
         yield deployment
 
 

@@ -345,7 +345,9 @@ async def test_file_database_is_seeded_once_and_keeps_changes(tmp_path: Path) ->
     second.state.store.close()
 
 
-@pytest.mark.parametrize(("field", "value"), [("contacts", ["c-1", 7, {"id": "c-2"}]), ("owner", "u-1"), ("schedule", "weekdays")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("contacts", ["c-1", 7, {"id": "c-2"}]), ("owner", "u-1"), ("schedule", "weekdays")]
+)
 async def test_what_the_api_may_answer_with_it_accepts_back(client: httpx.AsyncClient, field: str, value: Any) -> None:
     response = await client.post(BASE, json={"name": "Round trip", field: value})
     assert response.status_code == 201 and response.json()[field] == value

@@ -83,7 +83,9 @@ async def test_a_dry_run_sends_and_asks_nothing(sandbox: Starlette, mode: str) -
     async with connect(sandbox, mode, elicitation_callback=person) as client:
         result = await client.call_tool("delete_sequence", {"id": FIRST_ID, "dry_run": True})
     dry_run = result.structured_content["dry_run"]
-    assert dry_run["request"] == {"method": "DELETE", "path": DELETE[1]} and result.structured_content["deleted"] is False
+    assert (
+        dry_run["request"] == {"method": "DELETE", "path": DELETE[1]} and result.structured_content["deleted"] is False
+    )
     assert "ask the person to type the sequence's name" in dry_run["verdict"]
     assert journal(sandbox) == [("GET", f"/api/v2/sequences/{FIRST_ID}")]
     assert person.shown == [] and audit_lines() == [] and still_there(sandbox)

@@ -68,7 +68,9 @@ async def test_simple_filters_and_p(client: Client, filters: dict, expected: set
 
 
 async def test_filters_reach_the_api_as_one_policy_filter(client: Client, sandbox: Starlette) -> None:
-    await call(client, "list_sequences", {"status": "paused", "tag": "x", "owner": "Sofia Lindqvist", "p": {"owner.id": 1}})
+    await call(
+        client, "list_sequences", {"status": "paused", "tag": "x", "owner": "Sofia Lindqvist", "p": {"owner.id": 1}}
+    )
     query = sandbox.state.journal[-1].query
     assert json.loads(query["p"]) == {"owner.id": 1, "status": "paused", "tags": "x", "owner.name": "Sofia Lindqvist"}
 
@@ -107,7 +109,9 @@ async def test_a_cursor_resumes_its_own_query_only(client: Client, sandbox: Star
 
 
 async def test_fields_returns_full_records_with_only_those_and_says_what_no_record_has(client: Client) -> None:
-    page = await call(client, "list_sequences", {"q": "webinar", "sortBy": "name", "order": "asc", "fields": "name,bogus"})
+    page = await call(
+        client, "list_sequences", {"q": "webinar", "sortBy": "name", "order": "asc", "fields": "name,bogus"}
+    )
     assert page["items"] and all(set(item) == {"id", "name"} for item in page["items"])
     assert "No sequence on this page has bogus" in page["note"]
 

@@ -19,7 +19,7 @@ def writes(sandbox: Starlette) -> list[tuple[str, str]]:
 
 async def test_create_then_get_round_trips(client: Client) -> None:
     steps = [{"order": 1, "type": "email", "delayDays": 0, "subject": "Hi"}]
-    created = (await call(client, "create_sequence", {"name": "Trial nurture", "tags": ["trial"], "steps": steps}))
+    created = await call(client, "create_sequence", {"name": "Trial nurture", "tags": ["trial"], "steps": steps})
     fetched = await call(client, "get_sequence", {"id": created["sequence"]["id"]})
     assert fetched["name"] == "Trial nurture" and fetched["steps"][0]["subject"] == "Hi"
 
@@ -127,7 +127,10 @@ async def test_contacts_may_be_given_as_ids(client: Client, sandbox: Starlette) 
 async def test_a_rename_from_a_client_that_cannot_ask_says_how_to_avoid_clearing(sandbox: Starlette, mode: str) -> None:
     async with connect(sandbox, mode) as client:  # no elicitation callback: the person cannot be asked
         message = await fail(client, "update_sequence", {"id": FIRST_ID, "name": "Renamed"})
-    assert "This would clear code, status, type, priority, owner" in message and "patch_sequence with only the fields" in message
+    assert (
+        "This would clear code, status, type, priority, owner" in message
+        and "patch_sequence with only the fields" in message
+    )
     assert "--delete-policy" not in message and writes(sandbox) == []
 
 
