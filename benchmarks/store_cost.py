@@ -2,11 +2,12 @@
 
     python benchmarks/store_cost.py [--calls N] [--postgres-url URL]
 
-Prints the time of one rate-budget acquire (what every API request pays) and of one audit
-record (what every write pays): the old per-process deque limiter with 5,000 and 20,000 request
-times in its hour, the embedded SQLite store (a file, as by default), and PostgreSQL (the URL
-given, else a throwaway cluster when Debian's postgresql is installed). Figures are medians of
-per-call times within this run; compare them with each other, not across machines.
+Prints the time of one rate-budget grant from the store, of one audit record (what every write
+pays), and what one API request pays through the limiter that leases grants (rate.py) at full
+speed: the old per-process deque limiter with 5,000 and 20,000 request times in its hour, the
+embedded SQLite store (a file, as by default), and PostgreSQL (the URL given, else a throwaway
+cluster when Debian's postgresql is installed). Figures are medians of per-call times (the leased
+request: a mean) within this run; compare them with each other, not across machines.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mcp_sequences.rate import RateLimiter  # noqa: E402
 from mcp_sequences.store import Store, open_store  # noqa: E402
 
 MINUTE, HOUR = 60.0, 3600.0
@@ -62,13 +64,23 @@ async def atimed(calls: int, one) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(samples) * 1000
 
 
-async def store_costs(store: Store, calls: int) -> tuple[float, float]:
+async def leased(store: Store, calls: int) -> float:
+    """Mean ms a request pays through the rate limiter, which leases from the store: most requests
+    spend from the lease in memory; the first of each second, and a few while the pace grows, ask."""
+    limiter = RateLimiter(store, "bench-leased", 10**9, 10**9)
+    started = time.perf_counter()
+    for _ in range(calls):
+        await limiter.take()
+    return (time.perf_counter() - started) / calls * 1000
+
+
+async def store_costs(store: Store, calls: int) -> tuple[float, float, float]:
     fields = {"sequence_id": "s1", "tool": "patch_sequence", "caller": None, "outcome": "ok", "deletes": False,
               "has_before": True}  # fmt: skip
     entry = '{"tool":"patch_sequence","body":{"name":"x"},"before":{"id":"s1","name":"y","steps":[]}}'
     rate = await atimed(calls, lambda: store.take_rate("bench", time.time(), 10**9, 10**9))
     audit = await atimed(calls, lambda: store.append_audit(time.time(), fields, entry))
-    return rate, audit
+    return rate, audit, await leased(store, calls)
 
 
 async def main(calls: int, postgres_url: str | None) -> None:
@@ -77,9 +89,10 @@ async def main(calls: int, postgres_url: str | None) -> None:
         print(f"  in-process deque limiter, {stamps:>6} stamps   acquire {timed(calls, DequeLimiter(stamps).take):.3f}")
     with tempfile.TemporaryDirectory() as folder:
         sqlite = await open_store(str(Path(folder) / "state.db"))
-        rate, audit = await store_costs(sqlite, calls)
+        rate, audit, lease = await store_costs(sqlite, calls)
         await sqlite.aclose()
     print(f"  SQLite store (file, WAL)                acquire {rate:.3f}   audit record {audit:.3f}")
+    print(f"    a request through the leasing limiter (mean) {lease:.4f}")
     cluster = None
     if postgres_url is None:
         from tests.postgres import binaries, remove, start_cluster
@@ -92,9 +105,10 @@ async def main(calls: int, postgres_url: str | None) -> None:
             print("  PostgreSQL: not installed (apt-get install postgresql) and no --postgres-url")
             return
         postgres = await open_store(postgres_url)
-        rate, audit = await store_costs(postgres, calls)
+        rate, audit, lease = await store_costs(postgres, calls)
         await postgres.aclose()
         print(f"  PostgreSQL store (localhost)            acquire {rate:.3f}   audit record {audit:.3f}")
+        print(f"    a request through the leasing limiter (mean) {lease:.4f}")
     finally:
         if cluster is not None:
             remove(cluster)
