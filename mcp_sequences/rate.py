@@ -20,9 +20,9 @@ from mcp_sequences.store import Grant, SQLiteStore, Store, StoreUnavailable, Unu
 
 logger = logging.getLogger(__name__)
 
-# A lease holds at most this share of a window's limit per second: 1/240 of the minute is 2 of the
-# documented 480, 1/2400 of the hour 2 of 4,800.
-LEASE_SHARE = {"minute": 240, "hour": 2400}
+# A lease holds at most this share of the minute's limit (and a tenth of it of the hour's): 2 of the
+# documented 480 a minute and 4,800 an hour.
+LEASE_SHARE = 240
 
 
 @dataclass
@@ -47,6 +47,7 @@ class RateLimiter:
     per_hour: int
     clock: Callable[[], float] = time.time  # wall time: processes on several machines compare it
     fallback: Store = field(default_factory=SQLiteStore.memory)
+    share: int = LEASE_SHARE
     _lease: Lease | None = field(default=None, init=False)
     _sent: int = field(default=0, init=False)  # requests sent in the lease's bucket
     _asking: anyio.Lock = field(default_factory=anyio.Lock, init=False)
@@ -54,7 +55,7 @@ class RateLimiter:
     @property
     def most(self) -> int:
         """The largest lease: small enough that what one process holds barely dents a shared limit."""
-        return max(1, min(self.per_minute // LEASE_SHARE["minute"], self.per_hour // LEASE_SHARE["hour"]))
+        return max(1, min(self.per_minute // self.share, self.per_hour // (10 * self.share)))
 
     async def take(self) -> tuple[float, str]:
         """Count one request now, or say how long until one may go and which limit holds it back."""

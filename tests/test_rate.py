@@ -108,13 +108,17 @@ async def test_requests_waiting_together_ask_the_store_once_between_them() -> No
     steps=st.lists(st.tuples(st.integers(0, 2), st.floats(0, 3, allow_nan=False)), min_size=1, max_size=150),
     per_minute=st.integers(1, 30),
     per_hour=st.integers(1, 90),
+    share=st.sampled_from([1, 2, 4, 240]),
 )
 def test_processes_sharing_a_store_never_send_more_than_either_window_allows(
-    steps: list[tuple[int, float]], per_minute: int, per_hour: int
+    steps: list[tuple[int, float]], per_minute: int, per_hour: int, share: int
 ) -> None:
-    """Any order of requests from three processes, at any pace: no sliding minute or hour over its limit."""
+    """Any order of requests from three processes, at any pace, leases of any size up to the whole
+    limit (share 1): no sliding minute or hour ever holds more requests than its limit."""
     store, clock = SQLiteStore.memory(), Clock(0.0)
     processes = [limiter(store, per_minute, per_hour, clock) for _ in range(3)]
+    for process in processes:
+        process.share = share
     sent: list[float] = []
 
     async def play() -> None:
