@@ -56,8 +56,9 @@ MAX_CONNECTIONS = 20
 
 def check_id(sequence_id: str) -> str:
     """Refuse any id that could leave the /sequences/{id} path (`/`, `..`, `?`, `#`, `%`, spaces),
-    or name another endpoint under it (/sequences/activity, /sequences/deleted/...)."""
-    if sequence_id in RESERVED_IDS:
+    or name another endpoint under it (/sequences/activity, /sequences/deleted/...): in any case,
+    since the API's router may not care (`Deleted`, `ACTIVITY`)."""
+    if sequence_id.casefold() in RESERVED_IDS:
         raise InvalidIdError(f"{sequence_id!r} names an endpoint of the API, not a sequence; list_sequences shows ids.")
     if not _ID_RE.fullmatch(sequence_id):
         raise InvalidIdError(

@@ -199,6 +199,8 @@ BAD_IDS = [
     pytest.param("abc\n", id="trailing-newline"),
     pytest.param("activity", id="names-the-activity-endpoint"),
     pytest.param("deleted", id="names-the-delete-endpoint"),
+    pytest.param("ACTIVITY", id="names-the-activity-endpoint-in-capitals"),
+    pytest.param("Deleted", id="names-the-delete-endpoint-capitalised"),
 ]
 GOOD_IDS = ["6650b0000000000000000001", "abc-DEF_123", "7", "a" * 64]
 
