@@ -203,10 +203,11 @@ def _cannot_listen(exc: OSError, host: str, port: int) -> SystemExit:
 def serve_http(server: MCPServer, settings: Settings, listener: socket.socket) -> None:
     """Serve on the socket already bound until the process is stopped."""
     quiet_logs()
-    port = listener.getsockname()[1]  # the real one, also when --port 0 let the system choose
-    url = endpoint_url(settings.model_copy(update={"port": port}))
+    # The real port, also when --port 0 let the system choose: the URL announced, and the audience
+    # OAuth tokens must name, are built from it.
+    settings = settings.model_copy(update={"port": listener.getsockname()[1]})
     config = uvicorn_config(http_app(server, settings), settings)
-    anyio.run(partial(AnnouncedServer(config, url).serve, sockets=[listener]))
+    anyio.run(partial(AnnouncedServer(config, endpoint_url(settings)).serve, sockets=[listener]))
 
 
 class AnnouncedServer(uvicorn.Server):

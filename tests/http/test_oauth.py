@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from mcp_sequences.http.oauth import REFETCH_INTERVAL, KeySet, discovery_urls, signing_keys
 from tests.conftest import FIRST_ID, Clock
-from tests.http.conftest import MCP_HEADERS, Deployment, IdentityProvider, deployed, port_of, reserved
+from tests.http.conftest import INIT, MCP_HEADERS, Deployment, IdentityProvider, deployed, port_of, reserved
+from tests.processes import serving
 
 pytestmark = pytest.mark.anyio
 READ = "sequences:read"
@@ -249,3 +251,13 @@ def test_tokens_never_reach_the_logs(
         post(server, bad)
     assert caplog.records and good not in caplog.text and bad not in caplog.text
     assert good.split(".")[2] not in caplog.text  # not even the signature
+
+
+async def test_with_port_0_the_audience_is_the_port_the_system_chose(idp: IdentityProvider, tmp_path: Path) -> None:
+    """--port 0 without --public-url: tokens name the URL announced, not http://127.0.0.1:0/mcp."""
+    for served in serving(tmp_path, "--oauth-issuer", idp.issuer):
+        metadata = httpx.get(served.url.replace("/mcp", "/.well-known/oauth-protected-resource/mcp"), timeout=10)
+        assert metadata.json()["resource"] == served.url
+        token = idp.token(served.url, scope=READ)
+        headers = MCP_HEADERS | {"Authorization": f"Bearer {token}"}
+        assert httpx.post(served.url, headers=headers, json=INIT, timeout=10).status_code == 200
