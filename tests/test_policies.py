@@ -184,6 +184,27 @@ def test_other_policies_do_not_warn(sandbox: Starlette, caplog: pytest.LogCaptur
     assert [r for r in caplog.records if r.name.startswith("mcp_sequences")] == []
 
 
+@pytest.mark.parametrize(
+    ("settings", "warned"),
+    [
+        ({"delete_policy": "allow"}, ["--delete-policy allow"]),
+        ({"caller_policies": {"ops": "allow", "ci-bot": "deny"}}, ["caller 'ops'"]),
+        ({"delete_policy": "allow", "caller_policies": {"ops": "allow"}}, ["--delete-policy allow", "caller 'ops'"]),
+        ({"delete_policy": "deny", "caller_policies": {"ops": "allow"}}, []),  # deny holds for every caller
+        ({}, []),
+    ],
+)
+def test_start_up_says_who_may_delete_without_asking(
+    settings: dict[str, Any], warned: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="mcp_sequences.server"):
+        build_server(sandbox_settings(**settings))
+    unasked = [record.getMessage() for record in caplog.records if "WITHOUT asking" in record.getMessage()]
+    assert [message.split(": ")[0] for message in unasked] == [
+        who if who.startswith("--") else f"{who} (MCP_SEQUENCES_CALLER_POLICIES)" for who in warned
+    ]
+
+
 # --- delete budget -----------------------------------------------------------------------------
 
 
