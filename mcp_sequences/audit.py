@@ -20,9 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from filelock import FileLock
 from pydantic import BaseModel, Field
 
-from mcp_sequences.files import private_file
+from mcp_sequences.files import private_dir, private_file
 from mcp_sequences.store import AuditRow, Store, StoreUnavailable
 
 Outcome = Literal["ok", "refused", "failed", "unknown"]
@@ -69,6 +70,8 @@ class AuditLog:
         self.store = store
         self.mirror = Path(mirror) if mirror is not None else None
         self._lock = threading.Lock()
+        # Other processes of the user (each desktop client starts its own server) share the mirror.
+        self._shared = FileLock(f"{mirror}.lock", mode=0o600) if mirror is not None else None
 
     async def check_writable(self) -> None:
         """Checked before a write is sent, so that no write goes out without its record."""
@@ -131,14 +134,16 @@ class AuditLog:
 
     def _mirror(self, entry: AuditEntry) -> None:
         """Append to the mirror; a mirror that cannot be written is logged, not fatal (the store has it)."""
-        if self.mirror is None:
+        if self.mirror is None or self._shared is None:  # set together
             return
         line = _json(entry.model_copy(update={"before": compact_before(entry.before)})) + "\n"
         try:
             with self._lock:
-                _rotate(self.mirror)
-                with private_file(self.mirror).open("ab") as file:
-                    file.write(line.encode("utf-8"))
+                private_dir(self.mirror.parent)  # before the lock file appears in it
+                with self._shared:
+                    _rotate(self.mirror)
+                    with private_file(self.mirror).open("ab") as file:
+                        file.write(line.encode("utf-8"))
         except OSError as exc:
             logger.error("the audit mirror %s cannot be written (%s); the store has the record", self.mirror, exc)
 

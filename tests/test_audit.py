@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from mcp_sequences.sandbox import Fault, SandboxTransport, create_sandbox_app
 from mcp_sequences.server import build_server
 from mcp_sequences.store import SQLiteStore, Store, StoreUnavailable
 from tests.conftest import FIRST_ID, FIRST_NAME, Person, audit_lines, call, connect, fail, sandbox_settings
+from tests.processes import child_env
 
 SEQ = "6650b0000000000000000009"
 OTHER = "6650b0000000000000000008"
@@ -155,9 +158,9 @@ async def test_the_mirror_is_rotated_as_it_grows(log: AuditLog, monkeypatch: pyt
     for n in range(40):
         await log.record(entry("patch_sequence", sequence_id=str(n), body={"note": "x" * 200}))
     assert log.mirror is not None
-    names = sorted(path.name for path in log.mirror.parent.iterdir())
-    assert names == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]
-    assert all(path.stat().st_size < 1_000 + 400 for path in log.mirror.parent.iterdir())
+    kept = [path for path in log.mirror.parent.iterdir() if path.suffix != ".lock"]
+    assert sorted(path.name for path in kept) == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]
+    assert all(path.stat().st_size < 1_000 + 400 for path in kept)
     assert mirrored(log)[-1]["sequence_id"] == "39"
 
 
@@ -288,3 +291,31 @@ async def test_a_delete_whose_copy_cannot_be_kept_is_not_sent(
         text = await fail(client, "delete_sequence", {"id": FIRST_ID})
     assert "audit store unreachable: nothing was sent" in text
     assert sandbox.state.store.get_sequence(FIRST_ID) is not None
+
+
+def test_processes_sharing_a_mirror_lose_no_line_when_it_rotates(tmp_path: Path) -> None:
+    """Several stdio servers of one user append to one mirror; a rotation by one must not lose another's line."""
+    writer = (
+        "import sys; from pathlib import Path; import mcp_sequences.audit as audit\n"
+        "from mcp_sequences.store import SQLiteStore\n"
+        "audit.MIRROR_MAX_BYTES, audit.MIRROR_BACKUPS = 2_000, 400\n"
+        "log = audit.AuditLog(SQLiteStore.memory(), Path(sys.argv[1]))\n"
+        "for n in range(300):\n"
+        "    log._mirror(audit.AuditEntry(tool='patch_sequence', sequence_id=f'{sys.argv[2]}-{n}', outcome='ok',\n"
+        "        method='PATCH', path='/x', body={'note': 'x' * 100}))\n"
+    )
+    mirror = tmp_path / "audit.jsonl"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", writer, str(mirror), str(number)], env=child_env())
+        for number in range(4)
+    ]
+    assert [process.wait(timeout=60) for process in writers] == [0] * 4
+    lines = [
+        line
+        for path in tmp_path.glob("audit.jsonl*")
+        if not path.name.endswith(".lock")
+        for line in path.read_text().splitlines()
+    ]
+    assert sorted(json.loads(line)["sequence_id"] for line in lines) == sorted(
+        f"{w}-{n}" for w in range(4) for n in range(300)
+    )
