@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # A lease holds at most this share of the minute's limit (and a tenth of it of the hour's): 2 of the
 # documented 480 a minute and 4,800 an hour.
 LEASE_SHARE = 240
+# Asks for one request at most, while the store's answers come after the second they were counted in.
+ASKS = 3
 
 
 @dataclass
@@ -64,12 +66,23 @@ class RateLimiter:
         async with self._asking:  # one question at a time: the others spend what it brings
             if self._spend():
                 return 0.0, ""
+            return await self._renew()
+
+    async def _renew(self) -> tuple[float, str]:
+        """A new lease, with one request of it spent. A grant that arrives after its second ended (a
+        store waiting for its lock, a slow network) is not spent, since a request must go in the
+        second it was counted in: the next ask gives it all back. After ASKS late answers the request
+        goes anyway; a store that slow paces far below any limit."""
+        for _ in range(ASKS):
             now = self.clock()
             grant, source = await self._ask(now)
             if grant.count == 0:
                 return grant.wait, grant.limit
-            self._lease, self._sent = Lease(source, now, grant.until, grant.count - 1), self._sent + 1
-            return 0.0, ""
+            self._lease = lease = Lease(source, now, grant.until, grant.count)
+            if self._spend():
+                return 0.0, ""
+        lease.left, self._sent = lease.left - 1, self._sent + 1
+        return 0.0, ""
 
     def _spend(self) -> bool:
         lease = self._lease
@@ -98,5 +111,8 @@ class RateLimiter:
         elif lease is not None:
             want = self._sent if now < lease.until + 1 else 1
             unused = Unused(lease.at, lease.left) if lease.left else None
-            self._sent = 0
+            # Given back by this ask, once: if it is refused, fails or is cancelled after the store
+            # ran it, the next ask must not give the same requests back again (at worst, a failed
+            # ask leaves them counted, which only over-counts).
+            lease.left, self._sent = 0, 0
         return max(1, min(self.most, want)), unused

@@ -158,5 +158,7 @@ def settle() -> None:
     """Take what start-up built (modules, schemas, validators: most of the heap) out of the cyclic
     collector's sight. Every call leaves cycles behind (cancelled tasks' tracebacks, httpx's
     responses), so the collector runs often, and each full run walked all of it again: about a
-    quarter of its time. benchmarks/throughput.py shows the difference."""
+    quarter of its time. benchmarks/throughput.py shows the difference. Garbage start-up left is
+    collected first: frozen, it would never be."""
+    gc.collect()
     gc.freeze()
