@@ -4,16 +4,16 @@ Everything runs on 127.0.0.1 and stops at the end: a stand-in API (stand_in_api.
 PostgreSQL cluster (Debian's initdb/pg_ctl; as root it runs as the `postgres` user), three
 mcp-sequences replicas sharing it through --state-url and one MCP_SEQUENCES_STATE_KEY, and nginx
 with deploy/nginx.conf (only its ports and paths changed). Without nginx the clients rotate over the
-replicas themselves; without PostgreSQL, or on a build without --state-url, each replica keeps its
-own state, and the report says so (the budget is then multiplied by three).
+replicas themselves; without PostgreSQL they share an SQLite file (as replicas on one machine may),
+and the report says so.
 
 The load: 12 clients of 2026-07-28 (round robin: each request may reach another replica) and 4
 handshake-era sessions (sticky), each looping over get / list / patch / create / delete.
 
 Printed: calls/s, p50/p99 latency, errors (target 0; refusals by the rate limit counted apart), the
 peak combined rate reaching the API in any 60 s window against the budget, each replica's RSS growth
-after warm-up (target < 5 %), and the server CPU per call with the state store (SQLite and
-PostgreSQL) next to in-memory state and the one-tool server, on one process in this same run.
+after warm-up (target < 5 %), and the server CPU per call with each state store (SQLite and
+PostgreSQL) next to the one-tool server, on one process in this same run.
 
 Run: python benchmarks/soak.py [--seconds 60] [--sessions 16] [--rate-per-minute 1200]
 """
@@ -35,16 +35,15 @@ from pathlib import Path
 import anyio
 import httpx
 from load import Modern, Session, now, rss_kib
-from throughput import free_port, launched, measure, stand_in_api, stop
-
-from mcp_sequences.settings import Settings
+from throughput import free_port, launched, stand_in_api, stop
+from throughput import report as compared
+from throughput import run as in_rounds
 
 HERE = Path(__file__).parent
 NGINX_CONF = HERE.parent / "deploy" / "nginx.conf"
 REPLICAS = 3
 THROTTLED = "keeps under the API's limit"  # the words of a refusal by the rate limit (transport.PacingExceeded)
 STATE_KEY = "soak-benchmark-state-key-of-32-bytes-or-more"
-HAS_STORE = "state_url" in Settings.model_fields
 
 
 # --- the parts: PostgreSQL, the replicas, nginx -------------------------------------------------
@@ -72,10 +71,10 @@ def postgres() -> Iterator[str | None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def replica_command(folder: Path, name: str, rate: int, state_url: str | None) -> list[str]:
+def replica_command(folder: Path, name: str, rate: int, state_url: str | None, metrics: bool = True) -> list[str]:
     command = [sys.executable, "-m", "mcp_sequences", "--transport", "http"]
     command += ["--rate-per-minute", str(rate), "--rate-per-hour", str(rate * 60)]  # the minute's budget binds
-    command += ["--metrics", "--log-level", "ERROR"]
+    command += ["--log-level", "ERROR", *(["--metrics"] if metrics else [])]
     command += ["--delete-policy", "allow", "--max-deletes", "1000000", "--audit-log", str(folder / f"{name}.jsonl")]
     if state_url is not None:
         command += ["--state-url", state_url]
@@ -225,24 +224,22 @@ def report(mixes: list[Mix], seconds: float, api: str, rate: int, rss: list[tupl
 
 
 async def store_cost(api: str, folder: Path, state_url: str | None) -> None:
-    """Server CPU per call on one process at 4 sessions, per kind of state, next to the one-tool server."""
+    """Server CPU per call on one process at 4 sessions, per store, next to the one-tool server: in
+    rounds that turn the order, as throughput.py measures, and without --metrics (the default)."""
     env = {"ICLOUDREADY_BASE_URL": api, "ICLOUDREADY_API_KEY": "stand-in-key"}
-    kinds: dict[str, tuple[list[str], dict[str, str]]] = {
-        "one-tool server (no state)": ([sys.executable, str(HERE / "one_call_server.py"), "--base-url", api], {})
+    kinds = {
+        "one-tool server (no state)": ([sys.executable, str(HERE / "one_call_server.py"), "--base-url", api], {}),
+        "SQLite store": (replica_command(folder, "cost-sqlite", 10**9, str(folder / "cost.db"), metrics=False), env),
     }
-    if not HAS_STORE:
-        kinds["in-memory state"] = (replica_command(folder, "cost-memory", 10**9, None), env)
-    else:
-        kinds["SQLite store"] = (replica_command(folder, "cost-sqlite", 10**9, str(folder / "cost.db")), env)
-        if state_url:
-            kinds["PostgreSQL store"] = (replica_command(folder, "cost-pg", 10**9, state_url), env)
-    for kind, (command, kind_env) in kinds.items():
-        with launched(kind, command, kind_env) as server:
-            await measure(server, 2, 1.0)
-            rate, cpu, errors = await measure(server, 4, 5.0)
-        print(f"CPU a call, {kind:27}: {cpu:.3f} ms ({rate:.0f} calls/s, {errors} errors)")
-    if not HAS_STORE:
-        print("CPU a call, SQLite / PostgreSQL store: not measured: this build has no --state-url")
+    if state_url:
+        kinds["PostgreSQL store"] = (replica_command(folder, "cost-pg", 10**9, state_url, metrics=False), env)
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(launched(kind, command, kind_env)) for kind, (command, kind_env) in kinds.items()
+        ]
+        figures = await in_rounds(servers, [4], 2.0, 5)
+    print("a single process, 4 sessions of get_sequence (median of 5 rounds):")
+    compared(figures, list(kinds), [4])
 
 
 def main() -> None:
@@ -254,12 +251,11 @@ def main() -> None:
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         api = stack.enter_context(stand_in_api())
-        state_url = stack.enter_context(postgres()) if HAS_STORE else None
+        state_url = stack.enter_context(postgres())
+        shared = state_url or str(folder / "state.db")
         env = {"ICLOUDREADY_BASE_URL": api, "ICLOUDREADY_API_KEY": "stand-in-key", "MCP_SEQUENCES_STATE_KEY": STATE_KEY}
         replicas = [
-            stack.enter_context(
-                launched(f"r{n}", replica_command(folder, f"r{n}", args.rate_per_minute, state_url), env)
-            )
+            stack.enter_context(launched(f"r{n}", replica_command(folder, f"r{n}", args.rate_per_minute, shared), env))
             for n in range(REPLICAS)
         ]
         front = stack.enter_context(nginx([r.port for r in replicas]))
@@ -276,9 +272,9 @@ def main() -> None:
 
 
 def state_description(state_url: str | None) -> str:
-    if not HAS_STORE:
-        return "MISSING: this build has no --state-url, so each replica paces and counts on its own"
-    return f"PostgreSQL shared by {REPLICAS} replicas" if state_url else "MISSING: PostgreSQL (initdb) not installed"
+    if state_url:
+        return f"PostgreSQL shared by {REPLICAS} replicas"
+    return f"an SQLite file shared by {REPLICAS} replicas (PostgreSQL's initdb is not installed)"
 
 
 if __name__ == "__main__":
