@@ -93,15 +93,16 @@ class RateLimiter:
 
     async def _ask(self, now: float) -> tuple[Grant, Store]:
         want, unused = self._plan(now)
-        for store in (self.store, self.fallback):
-            back = unused if self._lease is not None and self._lease.store is store else None
-            try:
-                return await store.take_rate(self.key, now, self.per_minute, self.per_hour, want, back), store
-            except StoreUnavailable as exc:
-                if store is self.fallback:
-                    raise
-                logger.warning("pacing in this process only: %s", exc)
-        raise AssertionError("unreachable: the fallback answers or raises")
+        try:
+            return await self._ask_of(self.store, now, want, unused), self.store
+        except StoreUnavailable as exc:
+            logger.warning("pacing in this process only: %s", exc)
+            return await self._ask_of(self.fallback, now, want, unused), self.fallback
+
+    async def _ask_of(self, store: Store, now: float, want: int, unused: Unused | None) -> Grant:
+        """Ask `store`, giving `unused` back only to the store that granted it."""
+        back = unused if self._lease is not None and self._lease.store is store else None
+        return await store.take_rate(self.key, now, self.per_minute, self.per_hour, want, back)
 
     def _plan(self, now: float) -> tuple[int, Unused | None]:
         """How many to ask for (as many as this second or the last one used), and what to give back."""
